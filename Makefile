@@ -1,0 +1,43 @@
+# Two commands do all set-up: `make demo` and `make test` each create/refresh .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-runtime
+DEVSTAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test test-fast lint bench clean venv
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(STAMP): $(PY) requirements.txt setup.cfg pyproject.toml
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	@touch $(STAMP)
+
+$(DEVSTAMP): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $(DEVSTAMP)
+
+venv: $(DEVSTAMP)
+
+demo: $(STAMP)
+	$(PY) -m spikevision.cli.demo
+
+test: $(DEVSTAMP)
+	$(PY) -m ruff check src tests benchmarks main.py
+	$(PY) -m pytest -q
+
+test-fast: $(DEVSTAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+lint: $(DEVSTAMP)
+	$(PY) -m ruff check src tests benchmarks main.py
+
+bench: $(DEVSTAMP)
+	$(PY) benchmarks/bench_events.py
+	$(PY) benchmarks/bench_spikes.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

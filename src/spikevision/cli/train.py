@@ -1,0 +1,272 @@
+"""The training entry point behind ``main.py``: merge configs, build, fit, test.
+
+    python main.py --base a.yaml [b.yaml ...] [dotted.key=value ...]
+                   [-n NAME] [-r LOGDIR_OR_CKPT] [-s SEED] [-l LOGDIR] [--no-test | --test-only]
+
+A run writes ``<logdir>/<timestamp>_<name>/`` with ``configs/`` (the merged config),
+``checkpoints/`` (``last.ckpt`` + the best by the model's ``monitor``), ``images/`` and the
+loggers' output (CSV + TensorBoard by default, W&B when configured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.utilities import rank_zero_info
+from omegaconf import DictConfig, OmegaConf
+
+from spikevision.callbacks import AtomicCheckpointIO, SetupRun, SignalCheckpoint
+from spikevision.errors import CheckpointNotFoundError, ConfigError
+from spikevision.registry import instantiate_from_config, merge_configs, to_plain
+
+RUN_DIR_ENV = "SPIKEVISION_RUN_DIR"
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="main.py",
+        description="Train/test a spikevision model from YAML configs. Extra arguments of the form "
+        "dotted.key=value override config entries.",
+    )
+    p.add_argument("-b", "--base", nargs="*", default=[], metavar="CONFIG.yaml",
+                   help="config files, merged left to right")
+    p.add_argument("-n", "--name", default="", help="run name (default: first config's file name)")
+    p.add_argument("-f", "--postfix", default="", help="appended to the run directory name")
+    p.add_argument("-r", "--resume", default="", help="log directory or .ckpt to resume from")
+    p.add_argument("-s", "--seed", type=int, default=23, help="global random seed")
+    p.add_argument("-l", "--logdir", default="logs", help="parent directory of run directories")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--no-test", action="store_true", help="skip testing after training")
+    mode.add_argument("--test-only", action="store_true",
+                      help="skip training; test the model (with -r: the resumed checkpoint)")
+    p.add_argument("--validate-first", action="store_true",
+                   help="run validation once before training and report its metrics")
+    return p
+
+
+@dataclass
+class RunPaths:
+    """Where a run lives and what it resumes from."""
+
+    logdir: Path
+    ckpt: Path | None
+    timestamp: str
+    resumed_configs: list[Path] = field(default_factory=list)
+
+    @property
+    def ckptdir(self) -> Path:
+        return self.logdir / "checkpoints"
+
+
+def resolve_resume(resume: str) -> tuple[Path, Path]:
+    """A log dir or ``.ckpt`` → (run directory, checkpoint file); clear error if missing."""
+    path = Path(resume).expanduser()
+    if not path.exists():
+        raise CheckpointNotFoundError(f"cannot resume from '{resume}': no such file or directory")
+    if path.is_file():
+        logdir = path.parent.parent if path.parent.name == "checkpoints" else path.parent
+        return logdir, path
+    ckpt = path / "checkpoints" / "last.ckpt"
+    if not ckpt.is_file():
+        found = sorted(p.name for p in (path / "checkpoints").glob("*.ckpt"))
+        hint = f" Checkpoints there: {found}; pass one with -r <file>." if found else ""
+        raise CheckpointNotFoundError(f"cannot resume from '{resume}': {ckpt} does not exist.{hint}")
+    return path, ckpt
+
+
+def plan_run(opt: argparse.Namespace, now: str) -> RunPaths:
+    """Decide the run directory (new or resumed) without touching the disk."""
+    if opt.resume:
+        logdir, ckpt = resolve_resume(opt.resume)
+        configs = sorted((logdir / "configs").glob("*-project.yaml"))
+        return RunPaths(logdir, ckpt, now, configs[-1:])
+    inherited = os.environ.get(RUN_DIR_ENV)
+    is_child = int(os.environ.get("LOCAL_RANK", "0")) > 0 or int(os.environ.get("NODE_RANK", "0")) > 0
+    if inherited and is_child:  # a DDP worker re-launched by Lightning: reuse rank 0's directory
+        return RunPaths(Path(inherited), None, now)
+    if not opt.base:
+        raise ConfigError("no config given: pass --base config.yaml (or -r to resume a run)")
+    name = opt.name or Path(opt.base[0]).stem
+    return RunPaths(Path(opt.logdir) / f"{now}_{name}{opt.postfix}", None, now)
+
+
+def count_devices(trainer_cfg: dict[str, Any]) -> int:
+    """Number of devices per node implied by the Trainer's ``devices``/``accelerator``."""
+    devices = trainer_cfg.get("devices", "auto")
+    accelerator = str(trainer_cfg.get("accelerator", "auto"))
+    if isinstance(devices, list | tuple):
+        return len(devices)
+    if isinstance(devices, str) and devices not in ("auto", "-1"):
+        return len([d for d in devices.split(",") if d.strip()]) if "," in devices else int(devices)
+    if isinstance(devices, int) and devices > 0:
+        return devices
+    uses_gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+    return max(1, torch.cuda.device_count()) if uses_gpu else 1
+
+
+def scale_learning_rate(model: pl.LightningModule, config: DictConfig, trainer_cfg: dict[str, Any]) -> None:
+    """``lr = accumulate × devices × nodes × batch × base_lr`` (taming's rule), printed."""
+    base_lr = config.model.get("base_learning_rate")
+    if base_lr is None:
+        return
+    batch = int(config.data.params.batch_size)
+    accumulate = int(trainer_cfg.get("accumulate_grad_batches", 1) or 1)
+    devices = count_devices(trainer_cfg)
+    nodes = int(trainer_cfg.get("num_nodes", 1) or 1)
+    if config.model.get("scale_lr", True):
+        model.learning_rate = accumulate * devices * nodes * batch * float(base_lr)
+        rank_zero_info(
+            f"learning rate {model.learning_rate:.3e} = {accumulate} (accumulate) × {devices} (devices)"
+            f" × {nodes} (nodes) × {batch} (batch) × {float(base_lr):.3e} (base_lr)"
+        )
+    else:
+        model.learning_rate = float(base_lr)
+        rank_zero_info(f"learning rate {model.learning_rate:.3e} (not scaled)")
+
+
+def default_loggers(logdir: Path) -> dict[str, Any]:
+    return {
+        "csv": {"target": "lightning.pytorch.loggers.CSVLogger",
+                "params": {"save_dir": str(logdir), "name": "csv", "version": ""}},
+        "tensorboard": {"target": "lightning.pytorch.loggers.TensorBoardLogger",
+                        "params": {"save_dir": str(logdir), "name": "tensorboard", "version": ""}},
+    }
+
+
+def default_callbacks(paths: RunPaths, model: pl.LightningModule, has_val: bool) -> dict[str, Any]:
+    monitor = getattr(model, "monitor", None) if has_val else None
+    ckpt_params: dict[str, Any] = {
+        "dirpath": str(paths.ckptdir), "filename": "{epoch:04}-{step:06}", "save_last": True,
+        "save_top_k": 1, "verbose": False,
+    }
+    if monitor:
+        ckpt_params.update(monitor=monitor, mode=getattr(model, "monitor_mode", "min"),
+                           filename="best-{epoch:04}-{step:06}", auto_insert_metric_name=False)
+    return {
+        "checkpoint": {"target": "lightning.pytorch.callbacks.ModelCheckpoint", "params": ckpt_params},
+        "lr_monitor": {"target": "lightning.pytorch.callbacks.LearningRateMonitor",
+                       "params": {"logging_interval": "step"}},
+        "image_logger": {"target": "spikevision.callbacks.ImageLogger",
+                         "params": {"batch_frequency": 500, "max_images": 8}},
+        "progress_bar": {"target": "lightning.pytorch.callbacks.TQDMProgressBar",
+                         "params": {"refresh_rate": 10}},
+    }
+
+
+def build_from_section(defaults: dict[str, Any], user: Any, section: str,
+                       inject: dict[str, Any] | None = None) -> list[Any]:
+    """Merge user entries over defaults by name (``null`` disables one) and instantiate each."""
+    merged = OmegaConf.merge(OmegaConf.create(defaults), user or {})
+    built = []
+    for name, node in merged.items():
+        if node is None:
+            continue
+        node = OmegaConf.to_container(node, resolve=True)
+        if inject and "WandbLogger" in str(node.get("target", "")):
+            node.setdefault("params", {}).setdefault("save_dir", inject["save_dir"])
+        built.append(instantiate_from_config(node, key_path=f"{section}.{name}"))
+    return built
+
+
+@dataclass
+class RunResult:
+    """What a run produced, for programmatic callers (the demo, tests)."""
+
+    logdir: Path
+    trainer: pl.Trainer
+    model: pl.LightningModule
+    data: pl.LightningDataModule
+    validate_before: dict[str, float] = field(default_factory=dict)
+    validate_after: dict[str, float] = field(default_factory=dict)
+    test_metrics: dict[str, float] = field(default_factory=dict)
+
+
+def _metrics(results: list[dict[str, Any]] | None) -> dict[str, float]:
+    return {k: float(v) for r in (results or []) for k, v in r.items()}
+
+
+def run(argv: Sequence[str] | None = None) -> RunResult:
+    """Parse ``argv`` (default: ``sys.argv[1:]``), then train and/or test. See module docstring."""
+    opt, unknown = get_parser().parse_known_args(argv)
+    stray = [u for u in unknown if "=" not in u]
+    if stray:
+        raise ConfigError(f"unrecognised arguments {stray}; overrides must look like dotted.key=value")
+    now = datetime.datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
+    paths = plan_run(opt, now)
+    config = merge_configs([*paths.resumed_configs, *opt.base], unknown)
+    for key in ("model", "data"):
+        if key not in config:
+            raise ConfigError(f"the merged config has no '{key}' section (keys: {list(config.keys())})")
+    pl.seed_everything(opt.seed, workers=True)
+    os.environ[RUN_DIR_ENV] = str(paths.logdir)
+
+    lightning_cfg = config.get("lightning") or OmegaConf.create()
+    trainer_cfg: dict[str, Any] = to_plain(lightning_cfg.get("trainer")) or {}
+    model = instantiate_from_config(config.model, key_path="model")
+    data = instantiate_from_config(config.data, key_path="data")
+    scale_learning_rate(model, config, trainer_cfg)
+
+    has_val = getattr(data, "has_validation", True)
+    callbacks = build_from_section(default_callbacks(paths, model, has_val),
+                                   lightning_cfg.get("callbacks"), "lightning.callbacks")
+    callbacks += [SetupRun(str(paths.logdir), config, now), SignalCheckpoint(str(paths.ckptdir))]
+    loggers = build_from_section(default_loggers(paths.logdir), lightning_cfg.get("loggers"),
+                                 "lightning.loggers", inject={"save_dir": str(paths.logdir)})
+    trainer_cfg.setdefault("accelerator", "auto")
+    trainer_cfg.setdefault("devices", "auto")
+    plugins = list(trainer_cfg.pop("plugins", []) or []) + [AtomicCheckpointIO()]
+    if not has_val:
+        trainer_cfg.setdefault("limit_val_batches", 0)
+    try:
+        trainer = pl.Trainer(default_root_dir=str(paths.logdir), callbacks=callbacks, logger=loggers,
+                             plugins=plugins, **trainer_cfg)
+    except TypeError as err:
+        raise ConfigError(f"lightning.trainer: {err}") from err
+
+    result = RunResult(paths.logdir, trainer, model, data)
+    if not opt.test_only:
+        if opt.validate_first and has_val:
+            result.validate_before = _metrics(trainer.validate(model, datamodule=data, verbose=False))
+        try:
+            trainer.fit(model, datamodule=data, ckpt_path=str(paths.ckpt) if paths.ckpt else None)
+        except Exception:
+            if trainer.global_rank == 0 and trainer.global_step > 0:
+                trainer.save_checkpoint(paths.ckptdir / "last.ckpt")
+                rank_zero_info(f"training failed; state saved to {paths.ckptdir / 'last.ckpt'}")
+            raise
+        if trainer.interrupted:
+            return result
+        trainer.save_checkpoint(paths.ckptdir / "last.ckpt")
+        if has_val:
+            result.validate_after = {k: float(v) for k, v in trainer.callback_metrics.items()
+                                     if k.startswith("val/")}
+    has_test = getattr(data, "has_test", False) and hasattr(model, "test_step")
+    if has_test and not opt.no_test:
+        ckpt = str(paths.ckpt) if (opt.test_only and paths.ckpt) else None
+        result.test_metrics = _metrics(trainer.test(model, datamodule=data, ckpt_path=ckpt))
+    rank_zero_info(f"run directory: {paths.logdir}")
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry: errors of ours print as one clear line instead of a traceback."""
+    from spikevision.errors import SpikevisionError
+
+    try:
+        run(argv)
+    except SpikevisionError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Datasets (one file each), representations, caching and the config-driven DataModule."""

@@ -1,0 +1,132 @@
+"""Base dataset over a list of recordings: read → represent (cached) → item dict.
+
+Every item is a dict with
+- ``input``: ``float32 [T, C, H, W]`` representation (event frames / voxel grid / spike bins),
+- ``label``: int class index, ``label_name``: str,
+- ``image``: ``float32 [C_img, H, W]`` in [0, 1] when a ground-truth / HQ image exists,
+- ``index``: int position in the dataset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+from spikevision.data.cache import ArrayCache, default_cache_root
+from spikevision.errors import DatasetNotFoundError
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One sample on disk: the recording, its class, and an optional paired image file."""
+
+    path: Path
+    label: int
+    image_path: Path | None = None
+
+
+def load_image(path: str | Path, size: tuple[int, int] | None, grayscale: bool) -> torch.Tensor:
+    """An image file as ``float32 [C, H, W]`` in [0, 1] (C = 1 if ``grayscale`` else 3),
+    resized (bicubic) to ``size = (H, W)`` when given."""
+    with Image.open(path) as img:
+        img = img.convert("L" if grayscale else "RGB")
+        if size is not None and img.size != (size[1], size[0]):
+            img = img.resize((size[1], size[0]), Image.BICUBIC)
+        arr = np.asarray(img, dtype=np.float32) / 255.0
+    if arr.ndim == 2:
+        arr = arr[None]
+    else:
+        arr = arr.transpose(2, 0, 1)
+    return torch.from_numpy(np.ascontiguousarray(arr))
+
+
+def resize_representation(rep: torch.Tensor, size: tuple[int, int] | None) -> torch.Tensor:
+    """Area-resize ``[T, C, H, W]`` to ``size = (H', W')`` (identity when None or equal)."""
+    if size is None or tuple(rep.shape[-2:]) == tuple(size):
+        return rep
+    return torch.nn.functional.interpolate(rep, size=tuple(size), mode="area")
+
+
+def require_dir(root: str | Path | None, name: str, layout: str, source: str) -> Path:
+    """``root`` as a Path if it is an existing directory, else a DatasetNotFoundError that
+    states the expected layout and where the dataset is published."""
+    if root is None or not Path(root).expanduser().is_dir():
+        raise DatasetNotFoundError(
+            f"{name} not found at '{root}'. Expected layout:\n{layout}\n"
+            f"Download it from {source} and set the dataset's 'root' parameter to that folder."
+        )
+    return Path(root).expanduser()
+
+
+class RecordingDataset(Dataset):
+    """Items from a list of :class:`Recording` via ``reader`` and ``representation``.
+
+    ``reader(path) -> np.ndarray`` returns the parsed recording (events or spikes);
+    ``representation(parsed) -> float32 [T, C, H, W]`` with a ``cache_key`` attribute.
+    Representations are cached under ``cache_dir`` (default: the spikevision cache) so later
+    epochs skip parsing; ``cache_dir=False`` disables the cache.
+    """
+
+    def __init__(
+        self,
+        recordings: Sequence[Recording],
+        label_names: Sequence[str],
+        reader: Callable[[Path], np.ndarray],
+        representation: Any,
+        size: tuple[int, int] | None = None,
+        image_size: tuple[int, int] | None = None,
+        grayscale: bool = True,
+        cache_dir: str | Path | bool | None = None,
+        target: Callable[[np.ndarray], np.ndarray] | None = None,
+        target_key: str = "",
+    ) -> None:
+        if len(recordings) == 0:
+            raise DatasetNotFoundError("the dataset split is empty: no recordings were found")
+        self.recordings = list(recordings)
+        self.label_names = list(label_names)
+        self.reader = reader
+        self.representation = representation
+        self.size = tuple(size) if size is not None else None
+        self.image_size = tuple(image_size) if image_size is not None else self.size
+        self.grayscale = grayscale
+        if cache_dir is False:
+            self.cache = ArrayCache(None)
+        else:
+            root = default_cache_root() / "representations" if cache_dir in (None, True) else cache_dir
+            self.cache = ArrayCache(root)
+        self.target = target
+        self.target_key = target_key
+
+    def __len__(self) -> int:
+        return len(self.recordings)
+
+    def _parsed(self, rec: Recording) -> np.ndarray:
+        return self.reader(rec.path)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        rec = self.recordings[index]
+        key = ArrayCache.key_for(rec.path, self.representation.cache_key)
+        rep = self.cache.get_or_compute(key, lambda: self.representation(self._parsed(rec)))
+        item: dict[str, Any] = {
+            "input": resize_representation(torch.from_numpy(np.asarray(rep, np.float32)), self.size),
+            "label": rec.label,
+            "label_name": self.label_names[rec.label],
+            "index": index,
+        }
+        if rec.image_path is not None:
+            item["image"] = load_image(rec.image_path, self.image_size, self.grayscale)
+        elif self.target is not None:
+            tkey = ArrayCache.key_for(rec.path, self.target_key)
+            tgt = self.cache.get_or_compute(tkey, lambda: self.target(self._parsed(rec)))
+            img = torch.from_numpy(np.asarray(tgt, np.float32))[None, None]
+            if self.image_size is not None:
+                img = torch.nn.functional.interpolate(img, size=self.image_size, mode="area")
+            item["image"] = img[0]
+        return item

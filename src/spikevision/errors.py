@@ -1,0 +1,24 @@
+"""Exception types with messages meant for researchers, not stack-trace readers."""
+
+
+class SpikevisionError(Exception):
+    """Base class of every error raised on purpose by spikevision."""
+
+
+class EventFormatError(SpikevisionError, ValueError):
+    """A recording is truncated, corrupt, empty where data is required, or of the wrong format."""
+
+
+class DatasetNotFoundError(SpikevisionError, FileNotFoundError):
+    """A dataset root is missing or does not have the expected folder layout."""
+
+
+class ConfigError(SpikevisionError, KeyError):
+    """A config is malformed: unknown target, missing key, wrong type."""
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class CheckpointNotFoundError(SpikevisionError, FileNotFoundError):
+    """A checkpoint or log directory to resume from does not exist."""

@@ -1,0 +1,144 @@
+"""Config-driven construction: ``target:``/``params:`` instantiation and YAML loading/merging.
+
+A config node ``{target: "package.module.Name", params: {...}}`` builds ``Name(**params)``.
+Errors name the config key path and suggest close target names, so a typo in a YAML file is
+reported as such rather than as an ``ImportError`` deep inside importlib.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import pkgutil
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from spikevision.errors import ConfigError
+
+__all__ = [
+    "get_obj_from_str",
+    "instantiate_from_config",
+    "load_config",
+    "merge_configs",
+    "to_plain",
+]
+
+
+def _suggest(name: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
+    return f" Did you mean: {', '.join(close)}?" if close else ""
+
+
+def _module_candidates(module_name: str) -> list[str]:
+    """Importable module names beside ``module_name`` (siblings of its deepest importable parent)."""
+    parts = module_name.split(".")
+    for depth in range(len(parts) - 1, 0, -1):
+        parent = ".".join(parts[:depth])
+        try:
+            pkg = importlib.import_module(parent)
+        except ImportError:
+            continue
+        if hasattr(pkg, "__path__"):
+            return [f"{parent}.{m.name}" for m in pkgutil.iter_modules(pkg.__path__)]
+        return []
+    return [m.name for m in pkgutil.iter_modules()]
+
+
+def get_obj_from_str(target: str, key_path: str = "target") -> Any:
+    """Import ``"package.module.Attr"`` and return ``Attr``; clear ConfigError with suggestions."""
+    if not isinstance(target, str) or "." not in target:
+        raise ConfigError(
+            f"{key_path}: expected a dotted import path like 'spikevision.models.recon.SnnReconModel',"
+            f" got {target!r}"
+        )
+    module_name, attr = target.rsplit(".", 1)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        missing = err.name or module_name
+        if not module_name.startswith(missing):
+            # the module exists but one of *its* imports is missing: not a typo in the config
+            raise
+        raise ConfigError(
+            f"{key_path}: cannot import module '{module_name}' for target '{target}'."
+            + _suggest(module_name, _module_candidates(module_name))
+        ) from None
+    if not hasattr(module, attr):
+        public = [n for n in dir(module) if not n.startswith("_")]
+        raise ConfigError(
+            f"{key_path}: module '{module_name}' has no attribute '{attr}' (target '{target}')."
+            + _suggest(attr, public)
+        )
+    return getattr(module, attr)
+
+
+def instantiate_from_config(
+    config: Mapping | DictConfig, key_path: str = "config", **extra_kwargs: Any
+) -> Any:
+    """Build ``config.target(**config.params, **extra_kwargs)``.
+
+    ``key_path`` is the dotted location of ``config`` in the whole YAML (e.g. ``model`` or
+    ``data.params.train``) and is used in error messages.
+    """
+    if config is None or not isinstance(config, Mapping | DictConfig):
+        raise ConfigError(f"{key_path}: expected a mapping with 'target' and 'params', got {config!r}")
+    if "target" not in config:
+        if config in ("__is_first_stage__", "__is_unconditional__"):
+            return None
+        raise ConfigError(
+            f"{key_path}: missing 'target' key (has keys {sorted(config.keys())}). "
+            "Every buildable node needs 'target: package.module.Name' and optional 'params:'."
+        )
+    cls = get_obj_from_str(config["target"], key_path=f"{key_path}.target")
+    params = config.get("params") or {}
+    if isinstance(params, DictConfig):
+        params = OmegaConf.to_container(params, resolve=True)
+    if not isinstance(params, Mapping):
+        raise ConfigError(f"{key_path}.params: expected a mapping, got {type(params).__name__}")
+    try:
+        return cls(**params, **extra_kwargs)
+    except TypeError as err:
+        if "unexpected keyword argument" in str(err) or "missing" in str(err):
+            import inspect
+
+            try:
+                accepted = list(inspect.signature(cls).parameters)
+            except (TypeError, ValueError):
+                accepted = []
+            hint = f" Accepted parameters: {', '.join(accepted)}." if accepted else ""
+            raise ConfigError(f"{key_path}: cannot build {config['target']}: {err}.{hint}") from err
+        raise
+
+
+def load_config(path: str | Path) -> DictConfig:
+    """Load one YAML config file with a clear error when it is missing or malformed."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        cfg = OmegaConf.load(path)
+    except Exception as err:  # yaml.YAMLError and friends
+        raise ConfigError(f"cannot parse config {path}: {err}") from err
+    if not isinstance(cfg, DictConfig):
+        raise ConfigError(f"config {path} must be a mapping at the top level")
+    return cfg
+
+
+def merge_configs(paths: Sequence[str | Path], overrides: Sequence[str] = ()) -> DictConfig:
+    """Merge YAML files left to right, then ``dotted.key=value`` overrides."""
+    configs = [load_config(p) for p in paths]
+    bad = [o for o in overrides if "=" not in o]
+    if bad:
+        raise ConfigError(f"overrides must look like dotted.key=value, got {bad}")
+    cli = OmegaConf.from_dotlist(list(overrides))
+    return OmegaConf.merge(*configs, cli)
+
+
+def to_plain(config: DictConfig | ListConfig | Any) -> Any:
+    """An OmegaConf node as plain Python containers (resolved), anything else unchanged."""
+    if isinstance(config, DictConfig | ListConfig):
+        return OmegaConf.to_container(config, resolve=True)
+    return config

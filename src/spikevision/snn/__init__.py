@@ -1,0 +1,21 @@
+"""SNN building blocks: spikingjelly LIF neurons (multi-step), spiking conv blocks, coding."""
+
+from spikevision.snn.blocks import AttnBlockSnn, DownsampleSnn, ResnetBlockSnn, UpsampleSnn
+from spikevision.snn.coding import decode_output, encode_input, membrane_readout
+from spikevision.snn.neurons import LIF_DEFAULTS, LIFNonlinearity, make_lif, reset_states
+from spikevision.snn.time_distributed import TimeDistributed
+
+__all__ = [
+    "LIF_DEFAULTS",
+    "AttnBlockSnn",
+    "DownsampleSnn",
+    "LIFNonlinearity",
+    "ResnetBlockSnn",
+    "TimeDistributed",
+    "UpsampleSnn",
+    "decode_output",
+    "encode_input",
+    "make_lif",
+    "membrane_readout",
+    "reset_states",
+]

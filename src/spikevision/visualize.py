@@ -1,0 +1,50 @@
+"""Turning representations and reconstructions into displayable RGB tensors in [0, 1]."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+
+def to_rgb(images: torch.Tensor) -> torch.Tensor:
+    """``[..., 1 or 3, H, W]`` → ``[..., 3, H, W]`` (grayscale replicated)."""
+    if images.shape[-3] == 3:
+        return images
+    if images.shape[-3] == 1:
+        return images.expand(*images.shape[:-3], 3, *images.shape[-2:])
+    raise ValueError(f"cannot display {images.shape[-3]} channels as RGB")
+
+
+def event_frames_rgb(frames: torch.Tensor, gain: float | None = None) -> torch.Tensor:
+    """Event frames ``[..., C, H, W]`` → RGB ``[..., 3, H, W]``: ON red, OFF blue on black.
+
+    C = 2 (OFF, ON counts) or C = 1 (signed voxel/rate values: positive red, negative blue).
+    Intensities are divided by ``gain`` (default: the 99th percentile of non-zero magnitudes).
+    """
+    if frames.shape[-3] == 2:
+        off, on = frames[..., 0, :, :].abs(), frames[..., 1, :, :].abs()
+    elif frames.shape[-3] == 1:
+        v = frames[..., 0, :, :]
+        on, off = v.clamp(min=0), (-v).clamp(min=0)
+    else:
+        raise ValueError(f"event frames need 1 or 2 channels, got {frames.shape[-3]}")
+    if gain is None:
+        mags = torch.cat([on.flatten(), off.flatten()]).float()
+        nz = mags[mags > 0]
+        gain = float(torch.quantile(nz[:100_000], 0.99)) if nz.numel() else 1.0
+    rgb = torch.stack([on, torch.zeros_like(on), off], dim=-3) / max(gain, 1e-12)
+    return rgb.clamp(0, 1)
+
+
+def side_by_side(panels: Sequence[torch.Tensor], gap: int = 1) -> torch.Tensor:
+    """Concatenate per-sample RGB panels ``[B, 3, H, W]`` horizontally with a white gap."""
+    height = panels[0].shape[-2]
+    parts = []
+    for i, p in enumerate(panels):
+        if p.shape[-2] != height:
+            p = torch.nn.functional.interpolate(p, size=(height, p.shape[-1] * height // p.shape[-2]))
+        parts.append(p)
+        if i < len(panels) - 1 and gap:
+            parts.append(torch.ones(*p.shape[:-1], gap, dtype=p.dtype, device=p.device))
+    return torch.cat(parts, dim=-1)

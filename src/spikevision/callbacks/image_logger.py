@@ -64,7 +64,7 @@ class ImageLogger(pl.Callback):
             return True
         return self.log_first_steps and step > 0 and (step & (step - 1)) == 0
 
-    def log(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, split: str,
+    def write_panels(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, split: str,
             batch_idx: int) -> None:
         """Render the panels of ``batch`` and write them under ``<logdir>/images/<split>``."""
         if not self.enabled or not hasattr(pl_module, "log_images") or trainer.global_rank != 0:
@@ -90,12 +90,12 @@ class ImageLogger(pl.Callback):
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if self._due(trainer.global_step):
-            self.log(trainer, pl_module, batch, "train", batch_idx)
+            self.write_panels(trainer, pl_module, batch, "train", batch_idx)
 
     def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0) -> None:
         if self.log_validation and batch_idx == 0 and not trainer.sanity_checking:
-            self.log(trainer, pl_module, batch, "val", batch_idx)
+            self.write_panels(trainer, pl_module, batch, "val", batch_idx)
 
     def on_test_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0) -> None:
         if batch_idx == 0:
-            self.log(trainer, pl_module, batch, "test", batch_idx)
+            self.write_panels(trainer, pl_module, batch, "test", batch_idx)

@@ -133,12 +133,14 @@ def scale_learning_rate(model: pl.LightningModule, config: DictConfig, trainer_c
         rank_zero_info(f"learning rate {model.learning_rate:.3e} (not scaled)")
 
 
-def default_loggers(logdir: Path) -> dict[str, Any]:
+def default_loggers(logdir: Path, version: str) -> dict[str, Any]:
+    """CSV + TensorBoard under the run dir; one version folder per invocation, so a resumed run
+    adds to the logs instead of overwriting them."""
     return {
         "csv": {"target": "lightning.pytorch.loggers.CSVLogger",
-                "params": {"save_dir": str(logdir), "name": "csv", "version": ""}},
+                "params": {"save_dir": str(logdir), "name": "csv", "version": version}},
         "tensorboard": {"target": "lightning.pytorch.loggers.TensorBoardLogger",
-                        "params": {"save_dir": str(logdir), "name": "tensorboard", "version": ""}},
+                        "params": {"save_dir": str(logdir), "name": "tensorboard", "version": version}},
     }
 
 
@@ -157,8 +159,6 @@ def default_callbacks(paths: RunPaths, model: pl.LightningModule, has_val: bool)
                        "params": {"logging_interval": "step"}},
         "image_logger": {"target": "spikevision.callbacks.ImageLogger",
                          "params": {"batch_frequency": 500, "max_images": 8}},
-        "progress_bar": {"target": "lightning.pytorch.callbacks.TQDMProgressBar",
-                         "params": {"refresh_rate": 10}},
     }
 
 
@@ -219,7 +219,7 @@ def run(argv: Sequence[str] | None = None) -> RunResult:
     callbacks = build_from_section(default_callbacks(paths, model, has_val),
                                    lightning_cfg.get("callbacks"), "lightning.callbacks")
     callbacks += [SetupRun(str(paths.logdir), config, now), SignalCheckpoint(str(paths.ckptdir))]
-    loggers = build_from_section(default_loggers(paths.logdir), lightning_cfg.get("loggers"),
+    loggers = build_from_section(default_loggers(paths.logdir, now), lightning_cfg.get("loggers"),
                                  "lightning.loggers", inject={"save_dir": str(paths.logdir)})
     trainer_cfg.setdefault("accelerator", "auto")
     trainer_cfg.setdefault("devices", "auto")

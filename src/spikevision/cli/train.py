@@ -190,6 +190,16 @@ class RunResult:
     test_metrics: dict[str, float] = field(default_factory=dict)
 
 
+def reset_metric_states(model: pl.LightningModule) -> None:
+    """Re-create torchmetrics states outside inference mode (a standalone ``validate`` leaves
+    inference tensors behind, which the training loop's validation cannot update in place)."""
+    from torchmetrics import Metric
+
+    for module in model.modules():
+        if isinstance(module, Metric):
+            module.reset()
+
+
 def _metrics(results: list[dict[str, Any]] | None) -> dict[str, float]:
     return {k: float(v) for r in (results or []) for k, v in r.items()}
 
@@ -236,6 +246,7 @@ def run(argv: Sequence[str] | None = None) -> RunResult:
     if not opt.test_only:
         if opt.validate_first and has_val:
             result.validate_before = _metrics(trainer.validate(model, datamodule=data, verbose=False))
+            reset_metric_states(model)
         try:
             trainer.fit(model, datamodule=data, ckpt_path=str(paths.ckpt) if paths.ckpt else None)
         except Exception:

@@ -1,0 +1,172 @@
+"""Datasets on small fake folders in the real layouts, missing-root errors, the disk cache."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from spikevision.data.celeba import CelebA
+from spikevision.data.cifar10dvs import CIFAR10DVS
+from spikevision.data.datamodule import DataModuleFromConfig
+from spikevision.data.ncaltech101 import NCaltech101
+from spikevision.data.ndigits import NDigits
+from spikevision.data.nmnist import NMNIST
+from spikevision.data.uhsr import UHSR
+from spikevision.errors import DatasetNotFoundError
+from spikevision.events import to_frames
+from spikevision.io import make_events, read_events, write_aedat2, write_atis_bin, write_uhsr_npz
+from spikevision.spikes import tfi
+
+DATA = Path(__file__).parent / "data"
+
+
+def _random_events(rng, n, w, h, duration=100_000):
+    t = np.sort(rng.integers(0, duration, n))
+    return make_events(rng.integers(0, w, n), rng.integers(0, h, n), t, rng.integers(0, 2, n))
+
+
+@pytest.fixture
+def nmnist_root(tmp_path):
+    root = tmp_path / "nmnist"
+    for split in ("Train", "Test"):
+        for digit in (0, 7):
+            (root / split / str(digit)).mkdir(parents=True)
+    shutil.copy(DATA / "nmnist_sample.bin", root / "Train" / "7" / "00001.bin")
+    rng = np.random.default_rng(0)
+    write_atis_bin(root / "Train" / "0" / "00002.bin", _random_events(rng, 500, 34, 34))
+    write_atis_bin(root / "Test" / "0" / "00003.bin", _random_events(rng, 300, 34, 34))
+    return root
+
+
+def test_nmnist_items_match_the_representation_of_the_real_file(nmnist_root, tmp_path):
+    ds = NMNIST(str(nmnist_root), "train", representation={"kind": "frames", "num_bins": 3},
+                cache_dir=tmp_path / "cache")
+    assert len(ds) == 2 and ds.label_names[7] == "seven"
+    item = ds[1]  # sorted by class: index 1 is the real '7' recording
+    assert item["label"] == 7 and item["label_name"] == "seven" and "image" not in item
+    expected = to_frames(read_events(DATA / "nmnist_sample.bin"), 3, 34, 34)
+    assert item["input"].shape == (3, 2, 34, 34)
+    assert torch.equal(item["input"], torch.from_numpy(expected))
+    assert float(item["input"].sum()) == 4325  # every event in exactly one bin
+
+
+def test_cache_avoids_reparsing_in_the_second_epoch(nmnist_root, tmp_path):
+    ds = NMNIST(str(nmnist_root), "train", cache_dir=tmp_path / "cache")
+    calls = []
+    original = ds.reader
+    ds.reader = lambda p: calls.append(p) or original(p)
+    first = [ds[i]["input"] for i in range(len(ds))]
+    assert len(calls) == 2 and ds.cache.misses == 2
+    second = [ds[i]["input"] for i in range(len(ds))]
+    assert len(calls) == 2 and ds.cache.hits == 2  # nothing parsed again
+    assert all(torch.equal(a, b) for a, b in zip(first, second))
+    # different parameters → a different cache entry
+    other = NMNIST(str(nmnist_root), "train", representation={"num_bins": 2}, cache_dir=tmp_path / "cache")
+    assert other[0]["input"].shape[0] == 2 and other.cache.misses == 1
+
+
+def test_missing_roots_state_layout_and_source(tmp_path):
+    with pytest.raises(DatasetNotFoundError) as err:
+        NMNIST(str(tmp_path / "nowhere"))
+    assert "Train/<digit 0-9>" in str(err.value) and "garrickorchard" in str(err.value)
+    for cls, needle in ((CIFAR10DVS, "cifar10_<class>"), (NCaltech101, "image_NNNN.bin"),
+                        (UHSR, "'spk'"), (CelebA, "list_eval_partition.txt")):
+        with pytest.raises(DatasetNotFoundError, match="Expected layout|Expected") as err:
+            cls(str(tmp_path / "nowhere"))
+        assert needle in str(err.value)
+
+
+def test_cifar10dvs_split_by_index_and_orientation(tmp_path):
+    root = tmp_path / "c10"
+    rng = np.random.default_rng(1)
+    from spikevision.data.cifar10dvs import CIFAR10DVS_CLASSES
+
+    for name in CIFAR10DVS_CLASSES:
+        (root / name).mkdir(parents=True)
+        for i in (5, 150):
+            write_aedat2(root / name / f"cifar10_{name}_{i}.aedat", _random_events(rng, 200, 128, 128))
+    train = CIFAR10DVS(str(root), "train", cache_dir=False)
+    test = CIFAR10DVS(str(root), "test", cache_dir=False)
+    assert len(train) == len(test) == 10
+    assert all(r.path.name.endswith("_150.aedat") for r in train.recordings)
+    assert all(r.path.name.endswith("_5.aedat") for r in test.recordings)
+    assert train[3]["input"].shape == (4, 2, 128, 128) and train[3]["label_name"] == "cat"
+
+
+def test_ncaltech101_pairs_rgb_image_by_class_and_index(tmp_path):
+    root, images = tmp_path / "ncal", tmp_path / "img"
+    rng = np.random.default_rng(2)
+    for cls in ("accordion", "BACKGROUND_Google", "yin_yang"):
+        (root / cls).mkdir(parents=True)
+        (images / cls).mkdir(parents=True)
+        for i in range(1, 6):
+            write_atis_bin(root / cls / f"image_{i:04d}.bin", _random_events(rng, 300, 240, 180))
+            Image.fromarray(np.full((30, 40, 3), 10 * i, np.uint8)).save(images / cls / f"image_{i:04d}.jpg")
+    train = NCaltech101(str(root), "train", image_root=str(images), size=(48, 64), test_fraction=0.4,
+                        cache_dir=False)
+    test = NCaltech101(str(root), "test", image_root=str(images), size=(48, 64), test_fraction=0.4,
+                       cache_dir=False)
+    assert train.label_names == ["accordion", "yin_yang"]  # background excluded by default
+    assert len(train) == 6 and len(test) == 4
+    assert not {r.path for r in train.recordings} & {r.path for r in test.recordings}
+    item = train[0]
+    assert item["input"].shape == (4, 2, 48, 64) and item["image"].shape == (1, 48, 64)
+    idx = int(train.recordings[0].path.stem.split("_")[1])
+    assert item["image"].mean().item() == pytest.approx(10 * idx / 255, abs=2 / 255)
+
+
+def test_uhsr_bins_and_tfi_target(tmp_path):
+    root = tmp_path / "ucifar"
+    root.mkdir()
+    rng = np.random.default_rng(3)
+    spikes = [(rng.random((200, 250, 250)) < 0.1).astype(np.uint8) for _ in range(3)]
+    for i, spk in enumerate(spikes):
+        write_uhsr_npz(root / f"{i}.npz", spk, label=i)
+    train = UHSR(str(root), "train", train_count=2, num_bins=50, cache_dir=False)
+    test = UHSR(str(root), "test", train_count=2, num_bins=50, cache_dir=False)
+    assert len(train) == 2 and len(test) == 1
+    item = test[0]
+    assert item["label"] == 2 and item["label_name"] == "dog"
+    assert item["input"].shape == (50, 1, 224, 224)
+    crop = spikes[2][:, 13:237, 13:237]
+    assert torch.allclose(item["input"][7, 0], torch.from_numpy(crop[28:32].mean(0, dtype=np.float32)))
+    target = tfi(crop, center=100)
+    assert torch.allclose(item["image"][0], torch.from_numpy(target / target.max()), atol=1e-6)
+
+
+def test_celeba_split_and_centre_crop(tmp_path):
+    root = tmp_path / "celeba"
+    (root / "img_align_celeba").mkdir(parents=True)
+    lines = []
+    for i in range(1, 5):
+        Image.fromarray(np.full((218, 178, 3), 50 * i, np.uint8)).save(root / "img_align_celeba" / f"{i:06d}.jpg")
+        lines.append(f"{i:06d}.jpg {0 if i < 3 else 2}")
+    (root / "list_eval_partition.txt").write_text("\n".join(lines) + "\n")
+    ds = CelebA(str(root), "train", size=32)
+    assert len(ds) == 2 and len(CelebA(str(root), "test")) == 2
+    item = ds[1]
+    assert item["image"].shape == (3, 32, 32)
+    assert item["image"].mean().item() == pytest.approx(100 / 255, abs=2 / 255)
+
+
+def test_ndigits_items_and_datamodule(spikevision_cache):
+    ds = NDigits("validation", representation={"kind": "voxel_grid", "num_bins": 5})
+    item = ds[0]
+    assert item["input"].shape == (5, 1, 34, 34) and item["image"].shape == (1, 34, 34)
+    assert item["label_name"] == ds.label_names[item["label"]]
+    spikes = NDigits("test", modality="spikes", representation={"num_bins": 4})
+    assert spikes[0]["input"].shape == (4, 1, 34, 34)
+    assert 0 <= float(spikes[0]["input"].min()) and float(spikes[0]["input"].max()) <= 1
+    dm = DataModuleFromConfig(
+        batch_size=4, num_workers=0,
+        train={"target": "spikevision.data.ndigits.NDigits", "params": {"split": "train", "limit": 8}},
+    )
+    batch = next(iter(dm.train_dataloader()))
+    assert batch["input"].shape == (4, 4, 2, 34, 34) and len(batch["label_name"]) == 4
+    with pytest.raises(KeyError, match="no 'test' dataset"):
+        dm.test_dataloader()

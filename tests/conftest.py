@@ -14,7 +14,7 @@ SHARED = REPO.parent / "shared"
 @pytest.fixture(scope="session", autouse=True)
 def spikevision_cache(tmp_path_factory) -> Path:
     """Point ``SPIKEVISION_CACHE`` at a session-wide temporary folder (unless already set)."""
-    if "SPIKEVISION_CACHE" not in os.environ:
+    if not os.environ.get("SPIKEVISION_CACHE"):
         os.environ["SPIKEVISION_CACHE"] = str(tmp_path_factory.mktemp("spikevision_cache"))
     return Path(os.environ["SPIKEVISION_CACHE"])
 

@@ -25,9 +25,19 @@ def grid_uint8(images: torch.Tensor, nrow: int) -> np.ndarray:
     return (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
 
 
-def write_panel(path: Path, images: torch.Tensor, nrow: int, fps: float = 4.0) -> Path:
+def upscale_small(images: torch.Tensor, min_size: int) -> torch.Tensor:
+    """Nearest-neighbour upscale by an integer factor so that H ≥ ``min_size`` (tiny sensors
+    like 34×34 N-MNIST are unreadable at 1:1)."""
+    factor = -(-min_size // images.shape[-2]) if min_size > 0 else 1
+    if factor <= 1:
+        return images
+    return images.repeat_interleave(factor, dim=-2).repeat_interleave(factor, dim=-1)
+
+
+def write_panel(path: Path, images: torch.Tensor, nrow: int, fps: float = 4.0, min_size: int = 0) -> Path:
     """Write ``[N, 3, H, W]`` as PNG or ``[N, T, 3, H, W]`` as GIF; return the written path."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    images = upscale_small(images, min_size)
     if images.dim() == 5:
         frames = [grid_uint8(images[:, t], nrow) for t in range(images.shape[1])]
         path = path.with_suffix(".gif")
@@ -49,6 +59,7 @@ class ImageLogger(pl.Callback):
         log_first_steps: bool = True,
         log_validation: bool = True,
         enabled: bool = True,
+        min_size: int = 96,
     ) -> None:
         super().__init__()
         self.batch_frequency = max(1, batch_frequency)
@@ -57,6 +68,7 @@ class ImageLogger(pl.Callback):
         self.log_first_steps = log_first_steps
         self.log_validation = log_validation
         self.enabled = enabled
+        self.min_size = min_size
         self.last_written: dict[str, Path] = {}
 
     def _due(self, step: int) -> bool:
@@ -80,7 +92,7 @@ class ImageLogger(pl.Callback):
         tag = f"gs-{trainer.global_step:06}_e-{trainer.current_epoch:04}_b-{batch_idx:06}"
         for name, images in panels.items():
             nrow = self.nrow or (1 if name == "comparison" else min(8, images.shape[0]))
-            path = write_panel(root / f"{name}_{tag}", images, nrow)
+            path = write_panel(root / f"{name}_{tag}", images, nrow, min_size=self.min_size)
             self.last_written[f"{split}/{name}"] = path
             if images.dim() == 4:
                 for lg in trainer.loggers:

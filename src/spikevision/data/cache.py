@@ -19,7 +19,7 @@ import numpy as np
 
 def default_cache_root() -> Path:
     """``$SPIKEVISION_CACHE`` or ``~/.cache/spikevision``."""
-    return Path(os.environ.get("SPIKEVISION_CACHE", Path.home() / ".cache" / "spikevision"))
+    return Path(os.environ.get("SPIKEVISION_CACHE") or Path.home() / ".cache" / "spikevision")
 
 
 class ArrayCache:

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from spikevision.data.cache import default_cache_root
 from spikevision.io.event_array import EVENT_DTYPE
 from spikevision.simulate.saccade_events import simulate_saccade_events_batch
 from spikevision.simulate.spike_camera import simulate_spikes
@@ -156,7 +157,7 @@ def _resolve_params(overrides: dict[str, Any]) -> dict[str, Any]:
 def ndigits_dir(root: str | os.PathLike | None = None, **params: Any) -> Path:
     """Cache directory: ``<root>/ndigits_v<VERSION>[_<param hash>]``."""
     if root is None:
-        root = os.environ.get("SPIKEVISION_CACHE") or Path.home() / ".cache" / "spikevision"
+        root = default_cache_root()
     full = _resolve_params(params)
     name = f"ndigits_v{VERSION}"
     if full != _resolve_params({}):

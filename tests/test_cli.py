@@ -124,3 +124,10 @@ def test_ddp_two_processes_on_cpu(tmp_path):
     assert len(runs) == 1, runs  # both ranks wrote into one run directory
     ckpt = torch.load(runs[0] / "checkpoints" / "last.ckpt", weights_only=False)
     assert ckpt["global_step"] == 3
+
+
+def test_training_with_on_device_event_representation(tmp_path):
+    result = run(["--base", TINY, "-l", str(tmp_path), "--no-test", "lightning.trainer.max_steps=4",
+                  "data.params.train.params.on_device=true", "data.params.validation.params.on_device=true"])
+    assert result.trainer.global_step == 4  # one epoch, then validation
+    assert "val/psnr" in result.validate_after

@@ -37,6 +37,7 @@ class CIFAR10DVS(RecordingDataset):
         test_count: int = 100,
         limit: int | None = None,
         cache_dir: str | bool | None = None,
+        on_device: bool = False,
     ) -> None:
         base = require_dir(root, "CIFAR10-DVS", CIFAR10DVS_LAYOUT, CIFAR10DVS_SOURCE)
         if split not in ("train", "test", "validation"):
@@ -50,4 +51,4 @@ class CIFAR10DVS(RecordingDataset):
             recordings += [Recording(f, label) for f in chosen[:limit]]
         rep = EventRepresentation(**{"height": 128, "width": 128, **(representation or {})})
         super().__init__(recordings, CIFAR10DVS_CLASSES, read_events, rep, size=size,
-                         cache_dir=cache_dir)
+                         cache_dir=cache_dir, on_device=on_device)

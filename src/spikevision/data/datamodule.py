@@ -10,6 +10,7 @@ import lightning.pytorch as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from spikevision.data.event_batch import collate_batch, represent_on_device
 from spikevision.registry import instantiate_from_config
 
 SPLITS = ("train", "validation", "test")
@@ -19,7 +20,9 @@ class DataModuleFromConfig(pl.LightningDataModule):
     """Train/validation/test datasets from config, one DataLoader each.
 
     ``num_workers`` defaults to ``min(4, cpu count)``; workers are persistent across epochs;
-    memory is pinned when CUDA is available. ``batch_size`` is per device.
+    memory is pinned when CUDA is available. ``batch_size`` is per device. Datasets built with
+    ``on_device: true`` deliver raw events; their representation is computed per batch on the
+    training device after the transfer (``on_after_batch_transfer``).
     """
 
     def __init__(
@@ -66,6 +69,7 @@ class DataModuleFromConfig(pl.LightningDataModule):
             persistent_workers=self.num_workers > 0,
             pin_memory=torch.cuda.is_available(),
             drop_last=self.drop_last and shuffle,
+            collate_fn=collate_batch,
         )
 
     def train_dataloader(self) -> DataLoader:
@@ -76,6 +80,19 @@ class DataModuleFromConfig(pl.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self._loader("test", shuffle=False)
+
+    def _current_split(self) -> str:
+        trainer = self.trainer
+        if trainer is None or trainer.training:
+            return "train"
+        if trainer.validating or trainer.sanity_checking:
+            return "validation"
+        return "test"
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        if isinstance(batch, dict) and "events" in batch:
+            return represent_on_device(batch, self.dataset(self._current_split()))
+        return batch
 
     @property
     def has_validation(self) -> bool:

@@ -49,6 +49,7 @@ class NCaltech101(RecordingDataset):
         grayscale: bool = True,
         limit: int | None = None,
         cache_dir: str | bool | None = None,
+        on_device: bool = False,
     ) -> None:
         base = require_dir(root, "N-Caltech101", NCALTECH_LAYOUT, NCALTECH_SOURCE)
         images = (
@@ -76,5 +77,6 @@ class NCaltech101(RecordingDataset):
                 recordings.append(Recording(f, label, img))
         rep = EventRepresentation(**{"height": 180, "width": 240, **(representation or {})})
         super().__init__(
-            recordings, classes, read_events, rep, size=size, grayscale=grayscale, cache_dir=cache_dir
+            recordings, classes, read_events, rep, size=size, grayscale=grayscale, cache_dir=cache_dir,
+            on_device=on_device,
         )

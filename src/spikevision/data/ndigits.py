@@ -27,6 +27,8 @@ class NDigits(Dataset):
     ``'image'``: ``input`` = the image ``[1, 34, 34]`` (for static-image models).
     ``image`` is always the source digit ``[1, 34, 34]`` in [0, 1].
     Representations are computed once per item and kept in memory (they are tiny).
+    ``on_device=True`` yields raw ``events`` instead, represented per batch on the training
+    device by the DataModule.
     """
 
     def __init__(
@@ -36,6 +38,7 @@ class NDigits(Dataset):
         representation: dict[str, Any] | None = None,
         root: str | None = None,
         limit: int | None = None,
+        on_device: bool = False,
     ) -> None:
         if modality not in MODALITIES:
             raise ValueError(f"N-Digits modality must be one of {MODALITIES}, got '{modality}'")
@@ -51,6 +54,9 @@ class NDigits(Dataset):
         else:
             self.representation = None
         self._memo: dict[int, torch.Tensor] = {}
+        if on_device and modality != "events":
+            raise ValueError("on_device representations exist for modality 'events' only")
+        self.on_device = on_device
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -65,10 +71,9 @@ class NDigits(Dataset):
         i = int(self.indices[index])
         image = torch.from_numpy(np.asarray(self.source.images[i], np.float32))[None]
         label = int(self.source.labels[i])
-        return {
-            "input": image if self.representation is None else self._input(i),
-            "image": image,
-            "label": label,
-            "label_name": self.label_names[label],
-            "index": index,
-        }
+        item = {"image": image, "label": label, "label_name": self.label_names[label], "index": index}
+        if self.on_device:
+            item["events"] = self.source.events(i)
+        else:
+            item["input"] = image if self.representation is None else self._input(i)
+        return item

@@ -29,6 +29,7 @@ class NMNIST(RecordingDataset):
         size: tuple[int, int] | None = None,
         limit: int | None = None,
         cache_dir: str | bool | None = None,
+        on_device: bool = False,
     ) -> None:
         base = require_dir(root, "N-MNIST", NMNIST_LAYOUT, NMNIST_SOURCE)
         folder = {"train": "Train", "test": "Test", "validation": "Test"}.get(split)
@@ -40,4 +41,5 @@ class NMNIST(RecordingDataset):
             files = sorted((split_dir / str(label)).glob("*.bin"))[:limit]
             recordings += [Recording(Path(f), label) for f in files]
         rep = EventRepresentation(**{"height": 34, "width": 34, **(representation or {})})
-        super().__init__(recordings, DIGIT_NAMES, read_events, rep, size=size, cache_dir=cache_dir)
+        super().__init__(recordings, DIGIT_NAMES, read_events, rep, size=size, cache_dir=cache_dir,
+                         on_device=on_device)

@@ -5,6 +5,10 @@ Every item is a dict with
 - ``label``: int class index, ``label_name``: str,
 - ``image``: ``float32 [C_img, H, W]`` in [0, 1] when a ground-truth / HQ image exists,
 - ``index``: int position in the dataset.
+
+With ``on_device=True`` an item carries the parsed ``events`` instead of ``input``; the
+DataModule's collate packs them and the representation is computed for the whole batch on the
+training device (:meth:`EventRepresentation.batch_torch`), so dataloader workers only read files.
 """
 
 from __future__ import annotations
@@ -86,6 +90,7 @@ class RecordingDataset(Dataset):
         cache_dir: str | Path | bool | None = None,
         target: Callable[[np.ndarray], np.ndarray] | None = None,
         target_key: str = "",
+        on_device: bool = False,
     ) -> None:
         if len(recordings) == 0:
             raise DatasetNotFoundError("the dataset split is empty: no recordings were found")
@@ -103,6 +108,10 @@ class RecordingDataset(Dataset):
             self.cache = ArrayCache(root)
         self.target = target
         self.target_key = target_key
+        if on_device and not hasattr(representation, "batch_torch"):
+            raise ValueError(f"{type(representation).__name__} has no batched device implementation; "
+                             "set on_device: false")
+        self.on_device = on_device
 
     def __len__(self) -> int:
         return len(self.recordings)
@@ -112,14 +121,14 @@ class RecordingDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         rec = self.recordings[index]
-        key = ArrayCache.key_for(rec.path, self.representation.cache_key)
-        rep = self.cache.get_or_compute(key, lambda: self.representation(self._parsed(rec)))
-        item: dict[str, Any] = {
-            "input": resize_representation(torch.from_numpy(np.asarray(rep, np.float32)), self.size),
-            "label": rec.label,
-            "label_name": self.label_names[rec.label],
-            "index": index,
-        }
+        item: dict[str, Any] = {"label": rec.label, "label_name": self.label_names[rec.label], "index": index}
+        if self.on_device:
+            item["events"] = self.cache.get_or_compute(ArrayCache.key_for(rec.path, "parsed"),
+                                                       lambda: self._parsed(rec))
+        else:
+            key = ArrayCache.key_for(rec.path, self.representation.cache_key)
+            rep = self.cache.get_or_compute(key, lambda: self.representation(self._parsed(rec)))
+            item["input"] = resize_representation(torch.from_numpy(np.asarray(rep, np.float32)), self.size)
         if rec.image_path is not None:
             item["image"] = load_image(rec.image_path, self.image_size, self.grayscale)
         elif self.target is not None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
-from spikevision.events import to_frames, to_voxel_grid
+from spikevision.events import to_frames, to_frames_torch, to_voxel_grid, to_voxel_grid_torch
 
 EVENT_KINDS = ("frames", "voxel_grid")
 
@@ -53,6 +54,17 @@ class EventRepresentation:
             return rep
         grid = to_voxel_grid(events, self.num_bins, self.height, self.width, normalize=self.normalize)
         return grid[:, None]
+
+    def batch_torch(self, events: dict[str, torch.Tensor], batch_size: int) -> torch.Tensor:
+        """The same representation for a collated batch of events (see
+        :func:`spikevision.events.events_to_tensors`) on their device: ``[B, T, C, H, W]``,
+        equal to stacking ``self(events_i)``."""
+        args = (events["x"], events["y"], events["t"], events["p"], events["batch_index"], batch_size,
+                self.num_bins, self.height, self.width)
+        if self.kind == "frames":
+            rep = to_frames_torch(*args)
+            return rep.clamp_(max=self.clip) if self.clip > 0 else rep
+        return to_voxel_grid_torch(*args, normalize=self.normalize).unsqueeze(2)
 
 
 @dataclass(frozen=True)

@@ -131,3 +131,13 @@ def test_training_with_on_device_event_representation(tmp_path):
                   "data.params.train.params.on_device=true", "data.params.validation.params.on_device=true"])
     assert result.trainer.global_step == 4  # one epoch, then validation
     assert "val/psnr" in result.validate_after
+
+
+@pytest.mark.slow
+def test_wandb_logger_from_config_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    result = run(["--base", TINY, str(REPO / "train" / "loggers" / "wandb.yaml"), "-l", str(tmp_path),
+                  "--no-test", "lightning.trainer.max_steps=2"])
+    runs = list((result.logdir / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1 and list(runs[0].glob("*.wandb"))

@@ -2,7 +2,7 @@
 
 Files go to ``<logdir>/images/<split>/<name>_gs-<step>_e-<epoch>_b-<batch>.png``; panels with
 a time axis ``[N, T, 3, H, W]`` become animated GIFs of the grid over T. TensorBoard loggers also
-receive the PNG grids. Logging happens at steps 1, 2, 4, … then every ``batch_frequency`` train
+and W&B loggers also receive the PNG grids. Logging happens at steps 1, 2, 4, … then every ``batch_frequency`` train
 batches, and on the first validation batch of every validation run.
 """
 
@@ -15,7 +15,7 @@ import imageio.v3 as iio
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from torchvision.utils import make_grid
 
 
@@ -95,10 +95,12 @@ class ImageLogger(pl.Callback):
             path = write_panel(root / f"{name}_{tag}", images, nrow, min_size=self.min_size)
             self.last_written[f"{split}/{name}"] = path
             if images.dim() == 4:
+                grid = grid_uint8(upscale_small(images, self.min_size), nrow)
                 for lg in trainer.loggers:
                     if isinstance(lg, TensorBoardLogger):
-                        grid = torch.from_numpy(grid_uint8(images, nrow)).permute(2, 0, 1)
-                        lg.experiment.add_image(f"{split}/{name}", grid, trainer.global_step)
+                        lg.experiment.add_image(f"{split}/{name}", grid, trainer.global_step, dataformats="HWC")
+                    elif isinstance(lg, WandbLogger):
+                        lg.log_image(key=f"{split}/{name}", images=[grid], step=trainer.global_step)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if self._due(trainer.global_step):

@@ -141,3 +141,9 @@ def test_wandb_logger_from_config_offline(tmp_path, monkeypatch):
                   "--no-test", "lightning.trainer.max_steps=2"])
     runs = list((result.logdir / "wandb").glob("offline-run-*"))
     assert len(runs) == 1 and list(runs[0].glob("*.wandb"))
+
+
+def test_overrides_after_base_are_not_taken_for_config_files(tmp_path):
+    result = run(["--base", TINY, "lightning.trainer.max_steps=1", "data.params.batch_size=4",
+                  "-l", str(tmp_path), "--no-test"])
+    assert result.trainer.global_step == 1 and result.data.batch_size == 4

@@ -207,6 +207,9 @@ def _metrics(results: list[dict[str, Any]] | None) -> dict[str, float]:
 def run(argv: Sequence[str] | None = None) -> RunResult:
     """Parse ``argv`` (default: ``sys.argv[1:]``), then train and/or test. See module docstring."""
     opt, unknown = get_parser().parse_known_args(argv)
+    # `--base a.yaml key=value` : nargs="*" also swallows the overrides that follow the configs
+    unknown = [b for b in opt.base if "=" in b] + unknown
+    opt.base = [b for b in opt.base if "=" not in b]
     stray = [u for u in unknown if "=" not in u]
     if stray:
         raise ConfigError(f"unrecognised arguments {stray}; overrides must look like dotted.key=value")

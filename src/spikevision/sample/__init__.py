@@ -1,0 +1,1 @@
+"""Sampling from trained generators: model loading, token sampling loops, writing outputs."""

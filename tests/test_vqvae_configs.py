@@ -1,0 +1,79 @@
+"""Every generation config builds: stage-1 models and data modules (with a fake data root),
+stage-2 transformers (on the meta device: no memory for the full-size GPT), sample configs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from spikevision.losses.pretrained import WeightsNotFoundError
+from spikevision.registry import instantiate_from_config, load_config
+
+REPO = Path(__file__).resolve().parents[1]
+STAGE1 = sorted((REPO / "train/stage_1").glob("snn_vqvae_*.yaml"))
+STAGE2 = sorted((REPO / "train/stage_2").glob("snn_transformer_*.yaml"))
+DATASETS = ["ndigits", "ndigits_image", "nmnist", "dvscifar10", "celeba"]
+
+
+def test_every_dataset_has_both_codebook_variants_and_scripts():
+    for ds in DATASETS:
+        for stage, stem in (("stage_1", "snn_vqvae"), ("stage_2", "snn_transformer")):
+            assert (REPO / f"train/{stage}/{stem}_{ds}.yaml").is_file()
+            for variant in ("", "_vanilla"):
+                script = REPO / f"train/{stage}/run_{stem}_{ds}{variant}.sh"
+                assert script.is_file() and script.stat().st_mode & 0o111, script
+                assert f"-n {stem}_{ds}{variant}" in script.read_text()
+    assert load_config(REPO / "train/overlays/snn_vqvae_vanilla.yaml").model.params.codebook == "vanilla"
+
+
+@pytest.mark.parametrize("path", [p for p in STAGE1 if p.stem != "snn_vqvae_vanilla"], ids=lambda p: p.stem)
+def test_stage1_configs_build(path, tmp_path, monkeypatch):
+    cfg = load_config(path)
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))  # nothing cached
+    if cfg.model.params.lossconfig.params.get("perceptual_weight", 0) > 0:  # LPIPS: VGG16 needed
+        with pytest.raises(WeightsNotFoundError, match="vgg16"):
+            instantiate_from_config(cfg.model, key_path="model")
+        cfg.model.params.lossconfig.params.perceptual_weight = 0.0
+    with torch.device("meta"):
+        model = instantiate_from_config(cfg.model, key_path="model")
+    assert model.quantize.kind == "temporal"
+    params = cfg.model.params
+    if "ndigits" not in path.stem:  # the paper's full-size settings
+        assert (params.embed_dim, params.time_steps, params.ddconfig.num_res_blocks) == (256, 4, 2)
+        assert cfg.model.base_learning_rate == pytest.approx(4.5e-6)
+        assert params.lossconfig.params.disc_weight == pytest.approx(0.8)
+        assert cfg.data.params.batch_size * cfg.lightning.trainer.devices == 64
+    for split in ("train", "validation"):
+        if "root" in cfg.data.params[split].params:
+            cfg.data.params[split].params.root = str(tmp_path)
+    data = instantiate_from_config(cfg.data, key_path="data")
+    assert data.batch_size == cfg.data.params.batch_size
+
+
+@pytest.mark.parametrize("path", STAGE2, ids=lambda p: p.stem)
+def test_stage2_transformer_configs_build(path):
+    cfg = load_config(path)
+    params = cfg.model.params
+    assert str(params.first_stage.run).startswith("logs/*_snn_vqvae_")
+    node = OmegaConf.to_container(params.transformer_config)
+    node["params"].update(vocab_size=1024, block_size=16)
+    with torch.device("meta"):
+        gpt = instantiate_from_config(node)
+    assert gpt.time_steps == 2 and not gpt.blocks[0].attn.softmax
+    if "ndigits" not in path.stem:
+        assert (len(gpt.blocks), gpt.head.in_features) == (24, 1024)
+
+
+@pytest.mark.parametrize("name", ["sample_event", "sample_static"])
+def test_sample_configs_have_every_setting(name):
+    from dataclasses import fields
+
+    from spikevision.sample.sampler import SampleSettings
+
+    section = OmegaConf.to_container(load_config(REPO / f"sample/{name}.yaml").sample)
+    settings = {k: v for k, v in section.items() if k not in ("run", "config", "ckpt", "out_dir", "device")}
+    assert set(settings) == {f.name for f in fields(SampleSettings)} - {"fps"}
+    assert (REPO / f"sample/run_{name}.sh").is_file()

@@ -1,5 +1,6 @@
 """Simulators: image/video → events (ESIM-like, N-MNIST saccades) and → spike-camera streams."""
 
+from spikevision.simulate.moving_scene import render_moving_scene
 from spikevision.simulate.saccade_events import (
     saccade_path,
     simulate_saccade_events,
@@ -9,6 +10,7 @@ from spikevision.simulate.saccade_events import (
 from spikevision.simulate.spike_camera import simulate_spikes
 
 __all__ = [
+    "render_moving_scene",
     "saccade_path",
     "simulate_saccade_events",
     "simulate_saccade_events_batch",

@@ -1,0 +1,402 @@
+"""Simulated spike-camera training pairs: (spike window, ground-truth middle frame).
+
+**Builder** (:func:`build_spike_pairs`): videos (anything imageio reads: mp4/avi/mov via
+imageio-ffmpeg, gif), folders of image files (an image sequence, sorted by name) or in-memory
+frame arrays are turned to grey, centre-cropped to the target aspect ratio, resized to ``size``
+(256×256 by default) and run through the integrate-and-fire spike-camera model
+(:func:`~spikevision.simulate.simulate_spikes`; accumulator starting at ``U(0, 1)·threshold``,
+carried across the whole clip). Each window of ``window`` steps (32 by default; consecutive
+windows start ``stride`` steps apart, ``stride = window`` by default) becomes a pair with the
+frame shown at step ``start + window // 2`` as ground truth. Frames are streamed in chunks, so
+long videos need little memory.
+
+Layout of a built dataset ``root/``::
+
+    meta.json                      parameters, sources, shard sizes
+    shard_00000.spikes.npy         uint8 [n, window·H·W/8]  windows bit-packed (LSB first)
+    shard_00000.images.npy         uint8 [n, H, W]          ground-truth frames
+    shard_00000.sources.npy        int32 [n]                index of each pair's source in meta
+
+It is written to a temporary folder and renamed into place.
+
+**Dataset** (:class:`SpikePairs`): items ``input`` float32 ``[window, 1, H, W]`` (0/1),
+``image`` float32 ``[1, H, W]`` in [0, 1], with optional random crop, 90° rotations and flips
+applied identically to input and target.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+from spikevision.data.recording_dataset import require_dir
+from spikevision.errors import DatasetNotFoundError
+from spikevision.simulate.spike_camera import simulate_spikes
+
+__all__ = ["SpikePairs", "build_spike_pairs", "iter_source_frames", "paired_augment", "preprocess_frame"]
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+META_FILE = "meta.json"
+FORMAT_VERSION = 1
+LAYOUT = """  <root>/meta.json and <root>/shard_NNNNN.{spikes,images,sources}.npy
+  (built by `python -m spikevision.cli.build_spike_pairs VIDEOS_OR_FOLDERS --out <root>`)"""
+
+Source = str | os.PathLike | np.ndarray | Iterable[np.ndarray]
+
+
+# ----------------------------------------------------------------------------- frames in
+
+
+def preprocess_frame(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A frame ``[H, W]`` or ``[H, W, C]`` (uint8, or float in [0, 1]) → grey float32 ``size``
+    (H', W') in [0, 1]: ITU-R 601 luma, centre crop to the aspect ratio of ``size``, then a box
+    (area) filter when shrinking or bicubic when enlarging."""
+    arr = np.asarray(frame)
+    scale = 255.0 if arr.dtype == np.uint8 else (65535.0 if arr.dtype == np.uint16 else 1.0)
+    arr = arr.astype(np.float32) / scale
+    if arr.ndim == 3:
+        if arr.shape[2] == 1:
+            arr = arr[..., 0]
+        elif arr.shape[2] in (3, 4):
+            arr = arr[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
+        else:
+            raise ValueError(f"cannot convert a frame with {arr.shape[2]} channels to grey")
+    if arr.ndim != 2:
+        raise ValueError(f"expected a frame [H, W] or [H, W, C], got shape {arr.shape}")
+    h, w = arr.shape
+    th, tw = size
+    ratio = min(h / th, w / tw)
+    ch, cw = max(1, round(th * ratio)), max(1, round(tw * ratio))
+    top, left = (h - ch) // 2, (w - cw) // 2
+    arr = arr[top : top + ch, left : left + cw]
+    if arr.shape != (th, tw):
+        method = Image.BOX if ch >= th else Image.BICUBIC
+        arr = np.asarray(Image.fromarray(arr, mode="F").resize((tw, th), method))
+    return np.clip(arr, 0.0, 1.0).astype(np.float32)
+
+
+def _frame_files(folder: Path) -> list[Path]:
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS)
+    if not files:
+        raise DatasetNotFoundError(f"no image files ({', '.join(IMAGE_EXTS)}) in {folder}")
+    return files
+
+
+def iter_source_frames(source: Source) -> Iterator[np.ndarray]:
+    """Raw frames of a video file, an image folder (sorted), an array ``[N, H, W(, C)]`` or any
+    other iterable of frames (e.g. a generator rendering them lazily)."""
+    if isinstance(source, np.ndarray):
+        if source.ndim not in (3, 4):
+            raise ValueError(f"a frame array must be [N, H, W] or [N, H, W, C], got {source.shape}")
+        yield from source
+        return
+    if not isinstance(source, str | os.PathLike):
+        yield from source
+        return
+    path = Path(source).expanduser()
+    if path.is_dir():
+        for f in _frame_files(path):
+            with Image.open(f) as img:
+                yield np.asarray(img.convert("L"))
+        return
+    if not path.is_file():
+        raise DatasetNotFoundError(f"video or image folder not found: {path}")
+    import imageio.v3 as iio
+
+    try:
+        yield from iio.imiter(path)
+    except (OSError, ValueError, RuntimeError) as err:
+        raise DatasetNotFoundError(f"cannot read video {path}: {err}") from err
+
+
+# ----------------------------------------------------------------------------- simulation
+
+
+def iter_pairs(
+    frames: Iterable[np.ndarray],
+    window: int = 32,
+    stride: int | None = None,
+    steps_per_frame: int = 1,
+    threshold: float = 1.0,
+    gain: float = 1.0,
+    rng: np.random.Generator | None = None,
+    chunk_frames: int = 64,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(spikes ``uint8 [window, H, W]``, ground truth ``float32 [H, W]``) pairs from preprocessed
+    frames (``[H, W]`` in [0, 1]), simulated as one continuous stream."""
+    stride = window if stride is None else stride
+    if window < 1 or stride < 1 or steps_per_frame < 1:
+        raise ValueError(f"window, stride and steps_per_frame must be ≥ 1, got {window}, {stride}, {steps_per_frame}")
+    rng = rng if rng is not None else np.random.default_rng()
+    acc: np.ndarray | None = None
+    spikes_buf: np.ndarray | None = None  # steps [buf_step, buf_step + len)
+    frames_buf: np.ndarray | None = None  # frames [buf_frame, buf_frame + len)
+    buf_step = buf_frame = next_start = 0
+    for chunk in _batched(iter(frames), chunk_frames):
+        if acc is None:
+            acc = rng.random(chunk.shape[1:]) * threshold
+        spikes = simulate_spikes(chunk, steps_per_frame=steps_per_frame, threshold=threshold, gain=gain,
+                                 initial=acc)
+        # the accumulator after the chunk, in closed form: start + light in − threshold · spikes out
+        acc = acc + gain * steps_per_frame * chunk.sum(0, dtype=np.float64) - threshold * spikes.sum(0)
+        spikes_buf = spikes if spikes_buf is None else np.concatenate([spikes_buf, spikes])
+        frames_buf = chunk if frames_buf is None else np.concatenate([frames_buf, chunk])
+        while next_start + window <= buf_step + len(spikes_buf):
+            s = next_start - buf_step
+            gt = (next_start + window // 2) // steps_per_frame - buf_frame
+            yield spikes_buf[s : s + window], frames_buf[gt]
+            next_start += stride
+        drop_steps = next_start - buf_step
+        drop_frames = min(next_start // steps_per_frame - buf_frame, len(frames_buf))
+        if drop_steps > 0:
+            spikes_buf, buf_step = spikes_buf[drop_steps:], next_start
+        if drop_frames > 0:
+            frames_buf, buf_frame = frames_buf[drop_frames:], buf_frame + drop_frames
+
+
+def _batched(frames: Iterator[np.ndarray], n: int) -> Iterator[np.ndarray]:
+    buf: list[np.ndarray] = []
+    for f in frames:
+        buf.append(f)
+        if len(buf) == n:
+            yield np.stack(buf)
+            buf = []
+    if buf:
+        yield np.stack(buf)
+
+
+# ----------------------------------------------------------------------------- builder
+
+
+def _source_name(source: Source, index: int) -> str:
+    if isinstance(source, str | os.PathLike):
+        return str(Path(source).expanduser().resolve())
+    return f"<frames {index}>"
+
+
+def build_spike_pairs(
+    sources: Sequence[Source],
+    out_dir: str | os.PathLike,
+    *,
+    window: int = 32,
+    size: tuple[int, int] = (256, 256),
+    stride: int | None = None,
+    steps_per_frame: int = 1,
+    threshold: float = 1.0,
+    gain: float = 1.0,
+    seed: int = 0,
+    max_pairs_per_source: int | None = None,
+    shard_size: int = 256,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Simulate spike windows from ``sources`` into ``out_dir`` (see the module doc); returns it.
+
+    ``gain`` scales intensities before integration (< 1: a dimmer scene); source ``i`` uses the
+    random stream ``[seed, i]`` for its initial accumulator, so builds are reproducible.
+    """
+    out = Path(out_dir).expanduser()
+    if (out / META_FILE).is_file() and not overwrite:
+        raise FileExistsError(f"{out} already holds a spike-pair dataset; pass overwrite=True (--overwrite)")
+    if not sources:
+        raise ValueError("no sources given: pass video files, image folders or frame arrays")
+    size = (int(size[0]), int(size[1]))
+    if (window * size[0] * size[1]) % 8:
+        raise ValueError(f"window·H·W must be a multiple of 8 for bit-packing, got {window}·{size[0]}·{size[1]}")
+    from tqdm.auto import tqdm
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        shards: list[dict[str, Any]] = []
+        pending: list[tuple[np.ndarray, np.ndarray, int]] = []
+
+        def flush() -> None:
+            if not pending:
+                return
+            name = f"shard_{len(shards):05d}"
+            spikes = np.stack([packed for packed, _, _ in pending])
+            images = np.stack([gt for _, gt, _ in pending])
+            np.save(tmp / f"{name}.spikes.npy", spikes)
+            np.save(tmp / f"{name}.images.npy", images)
+            np.save(tmp / f"{name}.sources.npy", np.array([i for _, _, i in pending], np.int32))
+            shards.append({"name": name, "count": len(pending)})
+            pending.clear()
+
+        counts = []
+        bar = tqdm(total=len(sources), unit="source", disable=not progress, desc="spike pairs")
+        for i, source in enumerate(sources):
+            frames = (preprocess_frame(f, size) for f in iter_source_frames(source))
+            n = 0
+            pairs = iter_pairs(frames, window, stride, steps_per_frame, threshold, gain,
+                               rng=np.random.default_rng([seed, i]))
+            for spikes, gt in pairs:
+                packed = np.packbits(spikes.reshape(-1), bitorder="little")
+                pending.append((packed, np.round(gt * 255).astype(np.uint8), i))
+                n += 1
+                if len(pending) >= shard_size:
+                    flush()
+                if max_pairs_per_source is not None and n >= max_pairs_per_source:
+                    break
+            counts.append(n)
+            bar.update(1)
+            bar.set_postfix(pairs=sum(counts))
+        bar.close()
+        flush()
+        if not shards:
+            raise ValueError(
+                f"the sources are too short: none has {window} spike steps "
+                f"({-(-window // steps_per_frame)} frames at {steps_per_frame} step(s) per frame)"
+            )
+        meta = {
+            "format": "spikevision-spike-pairs",
+            "version": FORMAT_VERSION,
+            "window": window,
+            "height": size[0],
+            "width": size[1],
+            "stride": window if stride is None else stride,
+            "steps_per_frame": steps_per_frame,
+            "threshold": threshold,
+            "gain": gain,
+            "seed": seed,
+            "num_pairs": sum(counts),
+            "sources": [{"name": _source_name(s, i), "pairs": c} for i, (s, c) in enumerate(zip(sources, counts))],
+            "shards": shards,
+        }
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=2))
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+# ----------------------------------------------------------------------------- dataset
+
+
+def paired_augment(
+    spikes: torch.Tensor, image: torch.Tensor, rotations: int = 0, hflip: bool = False, vflip: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rotate both by ``rotations``·90° (counter-clockwise) and flip them, over the last two dims."""
+    if rotations % 4:
+        spikes = torch.rot90(spikes, rotations, dims=(-2, -1))
+        image = torch.rot90(image, rotations, dims=(-2, -1))
+    if hflip:
+        spikes, image = spikes.flip(-1), image.flip(-1)
+    if vflip:
+        spikes, image = spikes.flip(-2), image.flip(-2)
+    return spikes, image
+
+
+def split_indices(num: int, split: str, val_fraction: float, test_fraction: float, seed: int) -> np.ndarray:
+    """Indices of ``split`` ('train'/'validation'/'test'/'all') under a fixed permutation."""
+    order = np.random.default_rng(seed).permutation(num)
+    n_val, n_test = round(num * val_fraction), round(num * test_fraction)
+    parts = {
+        "validation": order[:n_val],
+        "test": order[n_val : n_val + n_test],
+        "train": order[n_val + n_test :],
+        "all": np.arange(num),
+    }
+    if split not in parts:
+        raise ValueError(f"split must be one of {sorted(parts)}, got '{split}'")
+    return np.sort(parts[split])
+
+
+class SpikePairs(Dataset):
+    """A dataset built by :func:`build_spike_pairs`.
+
+    ``split``: train/validation/test/all, drawn by a fixed permutation (``val_fraction``,
+    ``test_fraction``, ``split_seed``). ``augment``: random 90° rotations (0/180° on non-square
+    crops) and horizontal/vertical flips, identical for input and target (``rotate``/``flip``
+    switch each off). ``crop``: random (train) or centre crop ``(h, w)``.
+    """
+
+    def __init__(
+        self,
+        root: str,
+        split: str = "train",
+        augment: bool = False,
+        rotate: bool = True,
+        flip: bool = True,
+        crop: Sequence[int] | None = None,
+        val_fraction: float = 0.05,
+        test_fraction: float = 0.0,
+        split_seed: int = 0,
+        limit: int | None = None,
+    ) -> None:
+        base = require_dir(root, "spike-pair dataset", LAYOUT, "your own videos (see docs/spike_camera.md)")
+        if not (base / META_FILE).is_file():
+            raise DatasetNotFoundError(f"{base} has no {META_FILE}; expected:\n{LAYOUT}")
+        self.meta = json.loads((base / META_FILE).read_text())
+        self.window, self.height, self.width = self.meta["window"], self.meta["height"], self.meta["width"]
+        self.root = base
+        self._spikes: list[np.ndarray] | None = None
+        self._images: list[np.ndarray] | None = None
+        offsets = np.cumsum([0] + [s["count"] for s in self.meta["shards"]])
+        self.offsets = offsets
+        self.indices = split_indices(int(offsets[-1]), split, val_fraction, test_fraction, split_seed)[:limit]
+        if len(self.indices) == 0:
+            raise DatasetNotFoundError(f"split '{split}' of {base} is empty ({offsets[-1]} pairs in all)")
+        self.augment, self.rotate, self.flip = augment, rotate, flip
+        self.crop = tuple(int(c) for c in crop) if crop is not None else None
+        if self.crop is not None and (self.crop[0] > self.height or self.crop[1] > self.width):
+            raise ValueError(f"crop {self.crop} is larger than the pairs ({self.height}×{self.width})")
+        self.train_crop = split == "train"
+
+    def _arrays(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        if self._spikes is None:  # memory-mapped lazily, so each dataloader worker opens its own
+            names = [s["name"] for s in self.meta["shards"]]
+            self._spikes = [np.load(self.root / f"{n}.spikes.npy", mmap_mode="r") for n in names]
+            self._images = [np.load(self.root / f"{n}.images.npy", mmap_mode="r") for n in names]
+        return self._spikes, self._images  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def pair(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Pair ``index`` of this split: spikes ``uint8 [window, H, W]``, image ``uint8 [H, W]``."""
+        g = int(self.indices[index])
+        shard = int(np.searchsorted(self.offsets, g, side="right") - 1)
+        row = g - int(self.offsets[shard])
+        spikes, images = self._arrays()
+        bits = np.unpackbits(spikes[shard][row], count=self.window * self.height * self.width, bitorder="little")
+        return bits.reshape(self.window, self.height, self.width), np.asarray(images[shard][row])
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        bits, img = self.pair(index)
+        spikes = torch.from_numpy(bits).float()[:, None]  # [window, 1, H, W]
+        image = torch.from_numpy(img.astype(np.float32) / 255.0)[None]  # [1, H, W]
+        if self.crop is not None:
+            ch, cw = self.crop
+            if self.train_crop:
+                top = int(torch.randint(0, self.height - ch + 1, ()))
+                left = int(torch.randint(0, self.width - cw + 1, ()))
+            else:
+                top, left = (self.height - ch) // 2, (self.width - cw) // 2
+            spikes = spikes[..., top : top + ch, left : left + cw]
+            image = image[..., top : top + ch, left : left + cw]
+        if self.augment:
+            square = spikes.shape[-1] == spikes.shape[-2]
+            k = int(torch.randint(0, 4, ())) if square else 2 * int(torch.randint(0, 2, ()))
+            flips = torch.randint(0, 2, (2,)) if self.flip else torch.zeros(2, dtype=torch.long)
+            spikes, image = paired_augment(spikes, image, k if self.rotate else 0, bool(flips[0]), bool(flips[1]))
+        return {
+            "input": spikes.contiguous(),
+            "image": image.contiguous(),
+            "label": 0,
+            "label_name": "scene",
+            "index": index,
+        }

@@ -337,7 +337,7 @@ class SpikePairs(Dataset):
         split_seed: int = 0,
         limit: int | None = None,
     ) -> None:
-        base = require_dir(root, "spike-pair dataset", LAYOUT, "your own videos (see docs/spike_camera.md)")
+        base = require_dir(root, "spike-pair dataset", LAYOUT, "your own videos (README, section Spike camera)")
         if not (base / META_FILE).is_file():
             raise DatasetNotFoundError(f"{base} has no {META_FILE}; expected:\n{LAYOUT}")
         self.meta = json.loads((base / META_FILE).read_text())

@@ -1,0 +1,151 @@
+"""Inference performance: latency, throughput, peak memory and (NVIDIA GPUs) power via NVML.
+
+CPU memory is the process's peak resident set size (``resource.getrusage``; torch's CPU
+allocator is invisible to ``tracemalloc``) plus the peak of Python-level allocations traced by
+``tracemalloc`` during the measured block. GPU memory is ``torch.cuda.max_memory_allocated``.
+Power is sampled by a background thread from ``pynvml`` (package ``nvidia-ml-py``) every
+``interval`` seconds; energy per sample = mean power × time / samples.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+import sys
+import threading
+import time
+import tracemalloc
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+
+
+def _peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB elsewhere
+
+
+class PowerSampler:
+    """Sample GPU power (W) with NVML in a thread; ``available`` is False without NVML/GPU."""
+
+    def __init__(self, device_index: int = 0, interval: float = 0.02) -> None:
+        self.interval, self.samples = interval, []
+        self.available, self.error = False, ""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        try:
+            import pynvml
+
+            pynvml.nvmlInit()
+            self._nvml = pynvml
+            self._handle = pynvml.nvmlDeviceGetHandleByIndex(device_index)
+            self.available = True
+        except Exception as err:  # no package, no driver, no GPU
+            self.error = f"NVML unavailable: {err}"
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append(self._nvml.nvmlDeviceGetPowerUsage(self._handle) / 1000.0)
+            time.sleep(self.interval)
+
+    def __enter__(self) -> PowerSampler:
+        if self.available:
+            self.samples.clear()
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+
+    def idle_watts(self, seconds: float = 0.5) -> float | None:
+        """Mean power over ``seconds`` with nothing running (the baseline)."""
+        if not self.available:
+            return None
+        with self:
+            time.sleep(seconds)
+        return sum(self.samples) / max(1, len(self.samples))
+
+
+@dataclass
+class PerfReport:
+    """What :func:`measure` found; ``None`` fields were not measurable on this device."""
+
+    device: str
+    batch_size: int
+    latency_ms: float                 # median per-batch time at batch size 1
+    latency_p90_ms: float
+    throughput_per_s: float           # samples/s at ``batch_size``
+    peak_rss_mb: float
+    python_peak_mb: float
+    gpu_peak_mb: float | None = None
+    power_idle_w: float | None = None
+    power_active_w: float | None = None
+    energy_per_sample_j: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+@torch.no_grad()
+def measure(fn, example: torch.Tensor, batch_size: int = 16, repeats: int = 20, warmup: int = 3) -> PerfReport:
+    """Time ``fn(x)`` on ``example`` ``[1, ...]`` (latency at batch 1, throughput at
+    ``batch_size``), with memory and, on CUDA, NVML power."""
+    device = example.device
+    notes: list[str] = []
+    single = example[:1]
+    batch = example[:1].expand(batch_size, *example.shape[1:]).contiguous()
+    for _ in range(warmup):
+        fn(single)
+        fn(batch)
+    _sync(device)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    tracemalloc.start()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn(single)
+        _sync(device)
+        times.append(time.perf_counter() - t0)
+    sampler = PowerSampler(device.index or 0) if device.type == "cuda" else None
+    idle = sampler.idle_watts() if sampler else None
+    if sampler is not None and not sampler.available:
+        notes.append(sampler.error)
+    with sampler if sampler else contextlib.nullcontext():
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            fn(batch)
+        _sync(device)
+        elapsed = time.perf_counter() - t0
+    _, py_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    times.sort()
+    active = (sum(sampler.samples) / len(sampler.samples)) if sampler and sampler.samples else None
+    n = repeats * batch_size
+    return PerfReport(
+        device=(torch.cuda.get_device_name(device) if device.type == "cuda"
+                else f"cpu ({torch.get_num_threads()} threads)"),
+        batch_size=batch_size,
+        latency_ms=1000 * times[len(times) // 2],
+        latency_p90_ms=1000 * times[min(len(times) - 1, int(0.9 * len(times)))],
+        throughput_per_s=n / elapsed,
+        peak_rss_mb=_peak_rss_mb(),
+        python_peak_mb=py_peak / 2**20,
+        gpu_peak_mb=torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None,
+        power_idle_w=idle,
+        power_active_w=active,
+        energy_per_sample_j=active * elapsed / n if active is not None else None,
+        notes=notes,
+    )
+

@@ -1,0 +1,144 @@
+"""Stage 3 (refiner variant): train :class:`RefinerUNet` on top of the frozen stage-1 network.
+
+``L = class_weight · L_class + prompt_weight · L_prompt + identity_weight · |refined − coarse|₁
+(+ pixel_weight · L_pixel when images exist)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
+
+from spikevision.losses import PixelLoss
+from spikevision.losses.infonce import quality_guided_loss
+from spikevision.models.spikeclip.artifacts import load_export, save_export
+from spikevision.models.spikeclip.clip_recon import load_recon
+from spikevision.models.spikeclip.coarse_cache import CoarseOutputs
+from spikevision.models.spikeclip.guidance import ClipGuidance, check_same_clip
+from spikevision.models.spikeclip.refiner import RefinerUNet
+from spikevision.registry import to_plain
+
+
+class RefinerModel(pl.LightningModule):
+    """Quality-guided refinement of a frozen ``coarse`` (stage-1 ``recon`` export) with the
+    stage-2 ``prompts``. ``refiner``: :class:`RefinerUNet` parameters."""
+
+    def __init__(
+        self,
+        coarse: str,
+        prompts: str,
+        clip: Mapping[str, Any] | None = None,
+        refiner: Mapping[str, Any] | None = None,
+        temperature: float = 0.07,
+        class_weight: float = 1.0,
+        prompt_weight: float = 100.0,
+        prompt_temperature: float = 1.0,
+        identity_weight: float = 1.0,
+        pixel_weight: float = 0.0,
+        learning_rate: float = 4e-5,
+        export_path: str | None = None,
+        cache_coarse: bool = True,
+        monitor: str = "val/clip_acc",
+        monitor_mode: str = "max",
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        stage1 = load_export(coarse, "recon")
+        self.guidance = ClipGuidance(clip or stage1["clip"], temperature, prompts, prompt_temperature)
+        check_same_clip(stage1["clip"], self.guidance.spec, coarse)
+        self.coarse = load_recon(stage1).requires_grad_(False)
+        self.coarse_outputs = CoarseOutputs(self.coarse, cache_coarse)
+        self.refiner_params = dict(to_plain(refiner) or {})
+        self.refiner = RefinerUNet(**self.refiner_params)
+        self.label_names = stage1["label_names"]
+        self.stage1_info = {k: stage1.get(k) for k in ("label_names", "input_spec")}
+        self.class_weight, self.prompt_weight = float(class_weight), float(prompt_weight)
+        self.identity_weight, self.pixel_weight = float(identity_weight), float(pixel_weight)
+        self.pixel = PixelLoss(1.0, 0.0)
+        self.learning_rate, self.export_path = learning_rate, export_path
+        self.monitor, self.monitor_mode = monitor, monitor_mode
+        self.metrics = torch.nn.ModuleDict({
+            f"{s}_{n}": m for s in ("val", "test")
+            for n, m in (("psnr", PeakSignalNoiseRatio(data_range=1.0)),
+                         ("ssim", StructuralSimilarityIndexMeasure(data_range=1.0)))})
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Dataset input → refined image ``[B, 1, H, W]``."""
+        return self.refiner(self.coarse_outputs(x))
+
+    def objective(self, batch: Mapping[str, Any],
+                  split: str = "train") -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        coarse = self.coarse_outputs(batch["input"], batch.get("index"), split)
+        refined = self.refiner(coarse)
+        feats = self.guidance.encode(refined)
+        class_loss, acc = self.guidance.class_terms(feats, batch["label"], self.label_names)
+        prompt_loss, p_hq = self.guidance.prompt_terms(feats)
+        identity = (refined - coarse).abs().mean()
+        total = quality_guided_loss(self.class_weight * class_loss, prompt_loss, self.prompt_weight,
+                                    identity, self.identity_weight)
+        parts = {"class_loss": class_loss.detach(), "prompt_loss": prompt_loss.detach(),
+                 "identity_loss": identity.detach(), "clip_acc": acc, "p_hq": p_hq}
+        if self.pixel_weight > 0 and "image" in batch:
+            pixel, _ = self.pixel(refined, batch["image"])
+            total = total + self.pixel_weight * pixel
+            parts["pixel_loss"] = pixel.detach()
+        return total, refined, parts
+
+    def training_step(self, batch: Mapping[str, Any], batch_idx: int) -> torch.Tensor:
+        loss, refined, parts = self.objective(batch)
+        bs = refined.shape[0]
+        self.log("train/loss", loss, prog_bar=True, batch_size=bs)
+        self.log_dict({f"train/{k}": v for k, v in parts.items()}, batch_size=bs)
+        return loss
+
+    def _evaluate(self, batch: Mapping[str, Any], split: str) -> None:
+        loss, refined, parts = self.objective(batch, split)
+        bs = refined.shape[0]
+        self.log(f"{split}/loss", loss, batch_size=bs, sync_dist=True)
+        self.log(f"{split}/clip_acc", parts.pop("clip_acc"), prog_bar=True, batch_size=bs, sync_dist=True)
+        self.log_dict({f"{split}/{k}": v for k, v in parts.items()}, batch_size=bs, sync_dist=True)
+        if "image" in batch:
+            for name in ("psnr", "ssim"):
+                metric = self.metrics[f"{split}_{name}"]
+                metric.update(refined.clamp(0, 1), batch["image"])
+                self.log(f"{split}/{name}", metric, batch_size=bs)
+
+    def validation_step(self, batch: Mapping[str, Any], batch_idx: int) -> None:
+        self._evaluate(batch, "val")
+
+    def test_step(self, batch: Mapping[str, Any], batch_idx: int) -> None:
+        self._evaluate(batch, "test")
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(self.refiner.parameters(), lr=self.learning_rate)
+
+    @torch.no_grad()
+    def log_images(self, batch: Mapping[str, Any], max_images: int = 8) -> dict[str, torch.Tensor]:
+        """Panels for the image logger: coarse | refined (| ground truth)."""
+        from spikevision.visualize import side_by_side, to_rgb
+
+        coarse = self.coarse_outputs(batch["input"][:max_images])
+        panels = [to_rgb(coarse), to_rgb(self.refiner(coarse))]
+        if "image" in batch:
+            panels.append(to_rgb(batch["image"][:max_images]))
+        return {"refined": panels[1], "comparison": side_by_side(panels)}
+
+    def on_fit_end(self) -> None:
+        if self.export_path and self.trainer.is_global_zero:
+            self.export(self.export_path)
+
+    def export(self, path: str | Path) -> Path:
+        """Write the refiner as a ``refiner`` export."""
+        out = save_export(path, "refiner", {
+            "refiner_params": self.refiner_params,
+            "state_dict": {k: v.detach().cpu() for k, v in self.refiner.state_dict().items()},
+            "clip": self.guidance.spec,
+            **self.stage1_info,
+        })
+        print(f"stage-3 refiner written to {out}")
+        return out

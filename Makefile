@@ -29,6 +29,9 @@ venv: $(DEVSTAMP)
 demo: $(STAMP)
 	$(PY) -m spikevision.cli.demo
 
+demo-%: $(STAMP)
+	$(PY) -m spikevision.cli.demo --only $*
+
 test: $(DEVSTAMP)
 	$(PY) -m ruff check src tests benchmarks main.py
 	$(PY) -m pytest -q

@@ -1,13 +1,20 @@
-"""``make demo``: train the spiking reconstruction model on the embedded N-Digits data (CPU).
+"""``make demo``: the main jobs on the embedded N-Digits data, on CPU, in sequence.
 
-Prints validation PSNR/SSIM before and after training and the path of a PNG grid with
-events | reconstruction | ground truth per row. Extra arguments are passed to the trainer CLI
-(e.g. ``lightning.trainer.max_epochs=2``).
+1. ``recon``: the spiking event → image reconstruction model; prints validation PSNR/SSIM before
+   and after training and the path of a PNG grid (events | reconstruction | ground truth).
+2. ``generation``: spiking VQ-VAE (temporal codebook) → spiking prior → sampled event GIFs.
+3. ``spikeclip``: embedded CLIP (stage 0) → CLIP-guided SNN (1) → HQ/LQ prompts (2) →
+   quality-guided refinement (3) → evaluation table.
+
+``python -m spikevision.cli.demo [--only recon|generation|spikeclip] [trainer overrides]``;
+overrides (e.g. ``lightning.trainer.max_epochs=2``) apply to the ``recon`` part.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
+import time
 from pathlib import Path
 
 from spikevision.cli.train import run
@@ -21,8 +28,8 @@ def latest(folder: Path, pattern: str) -> Path | None:
     return files[-1] if files else None
 
 
-def main(argv: list[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def demo_recon(argv: list[str]) -> Path | None:
+    """Train the reconstruction demo; print before/after metrics; return the grid's path."""
     result = run(["--base", str(DEMO_CONFIG), "-n", "demo", "--validate-first", *argv])
     before, after = result.validate_before, result.validate_after
     print("\n=== spikevision demo: spiking event → image reconstruction on N-Digits ===")
@@ -38,6 +45,34 @@ def main(argv: list[str] | None = None) -> None:
     print(f"run directory: {result.logdir}")
     if grid is not None:
         print(f"reconstruction grid (events | reconstruction | ground truth): {grid}")
+    return grid
+
+
+PARTS = ("recon", "generation", "spikeclip")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="spikevision.cli.demo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=PARTS, action="append", help="run only these parts (repeatable)")
+    opt, rest = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    outputs: dict[str, Path | None] = {}
+    timings: dict[str, float] = {}
+    for part in opt.only or PARTS:
+        start = time.time()
+        if part == "recon":
+            outputs[part] = demo_recon(rest)
+        elif part == "generation":
+            from spikevision.cli import demo_generation
+
+            outputs[part] = demo_generation.main([])
+        else:
+            from spikevision.cli import demo_spikeclip
+
+            outputs[part] = demo_spikeclip.main([])
+        timings[part] = time.time() - start
+    print("\n=== spikevision demo: outputs ===")
+    for part, path in outputs.items():
+        print(f"{part:11s} ({timings[part] / 60:4.1f} min): {path}")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def load_export(path: str | Path, kind: str | tuple[str, ...] | None = None) -> 
     if not path.is_file():
         raise CheckpointNotFoundError(
             f"SpikeCLIP export not found: {path}. Run the stage that writes it first "
-            "(see docs/spikeclip.md) or set the path in the config."
+            "(README, section Reconstruction (SpikeCLIP)) or set the path in the config."
         )
     try:
         data = torch.load(path, map_location="cpu", weights_only=False)

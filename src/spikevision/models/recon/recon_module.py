@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import lightning.pytorch as pl
 import torch
-from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 from spikevision.losses import PixelLoss
+from spikevision.models.image_module import ImageOutputModule
 from spikevision.registry import instantiate_from_config
 from spikevision.snn import encode_input
 from spikevision.visualize import event_frames_rgb, side_by_side, to_rgb
@@ -22,7 +21,7 @@ DEFAULT_NETWORK = {"target": "spikevision.models.recon.snn_unet.SnnUNet", "param
 INPUT_TRANSFORMS = ("none", "log1p")
 
 
-class SnnReconModel(pl.LightningModule):
+class SnnReconModel(ImageOutputModule):
     """Train a spiking network to reconstruct ``image`` from ``input``.
 
     ``network``: target/params of the SNN (default :class:`SnnUNet`); ``time_steps``: T;
@@ -41,7 +40,7 @@ class SnnReconModel(pl.LightningModule):
         monitor: str = "val/psnr",
         monitor_mode: str = "max",
     ) -> None:
-        super().__init__()
+        super().__init__(monitor, monitor_mode)
         self.save_hyperparameters()
         if input_transform not in INPUT_TRANSFORMS:
             raise ValueError(f"input_transform must be one of {INPUT_TRANSFORMS}, got '{input_transform}'")
@@ -51,18 +50,6 @@ class SnnReconModel(pl.LightningModule):
         self.input_coding = input_coding
         self.input_transform = input_transform
         self.learning_rate = learning_rate
-        self.monitor = monitor
-        self.monitor_mode = monitor_mode
-        self.metrics = torch.nn.ModuleDict(
-            {
-                f"{split}_{name}": metric
-                for split in ("val", "test")
-                for name, metric in (
-                    ("psnr", PeakSignalNoiseRatio(data_range=1.0)),
-                    ("ssim", StructuralSimilarityIndexMeasure(data_range=1.0)),
-                )
-            }
-        )
 
     def prepare_input(self, x: torch.Tensor) -> torch.Tensor:
         """Dataset input → multi-step tensor ``[T, B, C, H, W]``."""
@@ -74,30 +61,9 @@ class SnnReconModel(pl.LightningModule):
         """``x``: dataset input ``[B, T, C, H, W]`` → reconstruction ``[B, C_out, H, W]``."""
         return self.net(self.prepare_input(x))
 
-    def training_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        recon = self(batch["input"])
-        loss, parts = self.loss(recon, batch["image"])
-        bs = recon.shape[0]
-        self.log("train/loss", loss, prog_bar=True, batch_size=bs)
-        self.log_dict({f"train/{k}": v for k, v in parts.items()}, batch_size=bs)
-        return loss
-
-    def _evaluate(self, batch: Mapping[str, torch.Tensor], split: str) -> None:
-        recon = self(batch["input"])
-        target = batch["image"]
-        loss, _ = self.loss(recon, target)
-        bs = recon.shape[0]
-        self.log(f"{split}/loss", loss, batch_size=bs, sync_dist=True)
-        for name in ("psnr", "ssim"):
-            metric = self.metrics[f"{split}_{name}"]
-            metric.update(recon.clamp(0, 1), target)
-            self.log(f"{split}/{name}", metric, prog_bar=name == "psnr", batch_size=bs)
-
-    def validation_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, "val")
-
-    def test_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, "test")
+    def loss_terms(self, pred: torch.Tensor, batch: Mapping[str, Any]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Pixel loss (L1 + SSIM) against the batch's ``image``."""
+        return self.loss(pred, batch["image"])
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.net.parameters(), lr=self.learning_rate)

@@ -58,7 +58,7 @@ class SpikeClipReconModel(SnnReconModel):
         if self.label_names is None:
             self.label_names = dataset_label_names(self)
 
-    def objective(self, recon: torch.Tensor, batch: Mapping[str, Any]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def loss_terms(self, recon: torch.Tensor, batch: Mapping[str, Any]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Total loss and its detached parts for a reconstruction ``[B, 1, H, W]`` of ``batch``."""
         feats = self.guidance.encode(recon)
         class_loss, acc = self.guidance.class_terms(feats, batch["label"], self.label_names)
@@ -71,28 +71,6 @@ class SpikeClipReconModel(SnnReconModel):
             total = total + self.pixel_weight * pixel
             parts.update({"pixel_loss": pixel.detach(), **pixel_parts})
         return total, parts
-
-    def training_step(self, batch: Mapping[str, Any], batch_idx: int) -> torch.Tensor:
-        recon = self(batch["input"])
-        loss, parts = self.objective(recon, batch)
-        bs = recon.shape[0]
-        self.log("train/loss", loss, prog_bar=True, batch_size=bs)
-        self.log_dict({f"train/{k}": v for k, v in parts.items()}, batch_size=bs)
-        return loss
-
-    def _evaluate(self, batch: Mapping[str, Any], split: str) -> None:
-        recon = self(batch["input"])
-        loss, parts = self.objective(recon, batch)
-        bs = recon.shape[0]
-        self.log(f"{split}/loss", loss, batch_size=bs, sync_dist=True)
-        self.log(f"{split}/clip_acc", parts["clip_acc"], prog_bar=True, batch_size=bs, sync_dist=True)
-        self.log_dict({f"{split}/{k}": v for k, v in parts.items() if k.endswith("_loss") or k == "p_hq"},
-                      batch_size=bs, sync_dist=True)
-        if "image" in batch:
-            for name in ("psnr", "ssim"):
-                metric = self.metrics[f"{split}_{name}"]
-                metric.update(recon.clamp(0, 1), batch["image"])
-                self.log(f"{split}/{name}", metric, prog_bar=name == "psnr", batch_size=bs)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["label_names"] = self.label_names

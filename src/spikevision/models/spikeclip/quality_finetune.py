@@ -49,7 +49,7 @@ class SpikeClipQualityModel(SpikeClipReconModel):
         self.reference = load_recon(stage1).requires_grad_(False) if identity_weight > 0 else None
         self.reference_outputs = CoarseOutputs(self.reference) if self.reference is not None else None
 
-    def objective(self, recon: torch.Tensor, batch: Mapping[str, Any]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def loss_terms(self, recon: torch.Tensor, batch: Mapping[str, Any]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         feats = self.guidance.encode(recon)
         class_loss, acc = self.guidance.class_terms(feats, batch["label"], self.label_names)
         prompt_loss, p_hq = self.guidance.prompt_terms(feats)

@@ -10,12 +10,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import lightning.pytorch as pl
 import torch
-from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 from spikevision.losses import PixelLoss
 from spikevision.losses.infonce import quality_guided_loss
+from spikevision.models.image_module import ImageOutputModule
 from spikevision.models.spikeclip.artifacts import load_export, save_export
 from spikevision.models.spikeclip.clip_recon import load_recon
 from spikevision.models.spikeclip.coarse_cache import CoarseOutputs
@@ -24,7 +23,7 @@ from spikevision.models.spikeclip.refiner import RefinerUNet
 from spikevision.registry import to_plain
 
 
-class RefinerModel(pl.LightningModule):
+class RefinerModel(ImageOutputModule):
     """Quality-guided refinement of a frozen ``coarse`` (stage-1 ``recon`` export) with the
     stage-2 ``prompts``. ``refiner``: :class:`RefinerUNet` parameters."""
 
@@ -46,7 +45,7 @@ class RefinerModel(pl.LightningModule):
         monitor: str = "val/clip_acc",
         monitor_mode: str = "max",
     ) -> None:
-        super().__init__()
+        super().__init__(monitor, monitor_mode)
         self.save_hyperparameters()
         stage1 = load_export(coarse, "recon")
         self.guidance = ClipGuidance(clip or stage1["clip"], temperature, prompts, prompt_temperature)
@@ -61,11 +60,6 @@ class RefinerModel(pl.LightningModule):
         self.identity_weight, self.pixel_weight = float(identity_weight), float(pixel_weight)
         self.pixel = PixelLoss(1.0, 0.0)
         self.learning_rate, self.export_path = learning_rate, export_path
-        self.monitor, self.monitor_mode = monitor, monitor_mode
-        self.metrics = torch.nn.ModuleDict({
-            f"{s}_{n}": m for s in ("val", "test")
-            for n, m in (("psnr", PeakSignalNoiseRatio(data_range=1.0)),
-                         ("ssim", StructuralSimilarityIndexMeasure(data_range=1.0)))})
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Dataset input → refined image ``[B, 1, H, W]``."""
@@ -88,31 +82,6 @@ class RefinerModel(pl.LightningModule):
             total = total + self.pixel_weight * pixel
             parts["pixel_loss"] = pixel.detach()
         return total, refined, parts
-
-    def training_step(self, batch: Mapping[str, Any], batch_idx: int) -> torch.Tensor:
-        loss, refined, parts = self.objective(batch)
-        bs = refined.shape[0]
-        self.log("train/loss", loss, prog_bar=True, batch_size=bs)
-        self.log_dict({f"train/{k}": v for k, v in parts.items()}, batch_size=bs)
-        return loss
-
-    def _evaluate(self, batch: Mapping[str, Any], split: str) -> None:
-        loss, refined, parts = self.objective(batch, split)
-        bs = refined.shape[0]
-        self.log(f"{split}/loss", loss, batch_size=bs, sync_dist=True)
-        self.log(f"{split}/clip_acc", parts.pop("clip_acc"), prog_bar=True, batch_size=bs, sync_dist=True)
-        self.log_dict({f"{split}/{k}": v for k, v in parts.items()}, batch_size=bs, sync_dist=True)
-        if "image" in batch:
-            for name in ("psnr", "ssim"):
-                metric = self.metrics[f"{split}_{name}"]
-                metric.update(refined.clamp(0, 1), batch["image"])
-                self.log(f"{split}/{name}", metric, batch_size=bs)
-
-    def validation_step(self, batch: Mapping[str, Any], batch_idx: int) -> None:
-        self._evaluate(batch, "val")
-
-    def test_step(self, batch: Mapping[str, Any], batch_idx: int) -> None:
-        self._evaluate(batch, "test")
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.AdamW(self.refiner.parameters(), lr=self.learning_rate)

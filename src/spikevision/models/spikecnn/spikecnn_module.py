@@ -18,11 +18,10 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import lightning.pytorch as pl
 import torch
-from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 from spikevision.losses.perceptual import VGGPerceptualLoss, WeightsNotFoundError
+from spikevision.models.image_module import ImageOutputModule
 from spikevision.registry import instantiate_from_config
 from spikevision.visualize import side_by_side, to_rgb
 
@@ -30,7 +29,7 @@ DEFAULT_NETWORK = {"target": "spikevision.models.spikecnn.semi_unet.SemiUNet", "
 DEFAULT_VGG = {"weights": "auto", "num_layers": 16, "normalize": True}
 
 
-class SpikeCnnModel(pl.LightningModule):
+class SpikeCnnModel(ImageOutputModule):
     """Train a CNN (default :class:`SemiUNet`) to restore ``image`` from a spike window.
 
     ``network``: target/params of the CNN (its ``in_channels`` = T·C of the input);
@@ -49,7 +48,7 @@ class SpikeCnnModel(pl.LightningModule):
         monitor: str = "val/psnr",
         monitor_mode: str = "max",
     ) -> None:
-        super().__init__()
+        super().__init__(monitor, monitor_mode)
         self.save_hyperparameters()
         if lambda_l2 < 0 or lambda_vgg < 0 or lambda_l2 + lambda_vgg == 0:
             raise ValueError("SpikeCnnModel needs non-negative loss weights with a positive sum")
@@ -57,22 +56,10 @@ class SpikeCnnModel(pl.LightningModule):
         self.lambda_l2 = lambda_l2
         self.learning_rate = learning_rate
         self.betas = tuple(betas)
-        self.monitor = monitor
-        self.monitor_mode = monitor_mode
         self.lambda_vgg = lambda_vgg
         perceptual = self._build_perceptual({**DEFAULT_VGG, **(vgg or {})}) if lambda_vgg > 0 else None
         # kept out of the module tree: frozen, not checkpointed, moved to the input's device on use
         object.__setattr__(self, "perceptual", perceptual)
-        self.metrics = torch.nn.ModuleDict(
-            {
-                f"{split}_{name}": metric
-                for split in ("val", "test")
-                for name, metric in (
-                    ("psnr", PeakSignalNoiseRatio(data_range=1.0)),
-                    ("ssim", StructuralSimilarityIndexMeasure(data_range=1.0)),
-                )
-            }
-        )
 
     def _build_perceptual(self, cfg: dict[str, Any]) -> VGGPerceptualLoss | None:
         try:
@@ -118,30 +105,8 @@ class SpikeCnnModel(pl.LightningModule):
             parts["vgg"] = vgg.detach()
         return loss, parts
 
-    def training_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        pred = self(batch["input"])
-        loss, parts = self.compute_loss(pred, batch["image"])
-        bs = pred.shape[0]
-        self.log("train/loss", loss, prog_bar=True, batch_size=bs)
-        self.log_dict({f"train/{k}": v for k, v in parts.items()}, batch_size=bs)
-        return loss
-
-    def _evaluate(self, batch: Mapping[str, torch.Tensor], split: str) -> None:
-        pred = self(batch["input"])
-        target = batch["image"]
-        loss, _ = self.compute_loss(pred, target)
-        bs = pred.shape[0]
-        self.log(f"{split}/loss", loss, batch_size=bs, sync_dist=True)
-        for name in ("psnr", "ssim"):
-            metric = self.metrics[f"{split}_{name}"]
-            metric.update(pred.clamp(0, 1), target)
-            self.log(f"{split}/{name}", metric, prog_bar=name == "psnr", batch_size=bs)
-
-    def validation_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, "val")
-
-    def test_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, "test")
+    def loss_terms(self, pred: torch.Tensor, batch: Mapping[str, Any]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        return self.compute_loss(pred, batch["image"])
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.net.parameters(), lr=self.learning_rate, betas=self.betas)

@@ -10,12 +10,12 @@ integrate-and-fire threshold 1 on intensities in [0, 1]. See :mod:`spikevision.d
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from spikevision.cli.console import console_main
 from spikevision.data.spike_pairs import build_spike_pairs
 from spikevision.errors import SpikevisionError
 from spikevision.simulate.moving_scene import render_moving_scene
@@ -66,11 +66,7 @@ def run(argv: Sequence[str] | None = None) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    try:
-        run(argv)
-    except (SpikevisionError, FileExistsError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    console_main(run, argv, expected=(FileExistsError, ValueError))
 
 
 if __name__ == "__main__":

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 
+from spikevision.cli.console import console_main
 from spikevision.errors import ConfigError, SpikevisionError
 from spikevision.metrics.fidelity import METRICS, FidelityImages, compute_metrics
 from spikevision.registry import instantiate_from_config, load_config
@@ -73,11 +73,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, float]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    try:
-        run(argv)
-    except (SpikevisionError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    console_main(run, argv, expected=(FileNotFoundError,))
 
 
 if __name__ == "__main__":

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from spikevision.errors import ConfigError, SpikevisionError
+from spikevision.cli.console import console_main
+from spikevision.errors import ConfigError
 from spikevision.registry import merge_configs
 from spikevision.sample.sampler import (
     SampleSettings,
@@ -69,11 +69,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    try:
-        run(argv)
-    except SpikevisionError as err:
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    console_main(run, argv)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from spikevision.cli.console import console_main
 from spikevision.errors import SpikevisionError
 from spikevision.io import read_spike_dat
 from spikevision.spikes import tfi_video, tfp_video
@@ -262,11 +262,7 @@ def run(argv: Sequence[str] | None = None) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry: our errors print as one line (exit status 2)."""
-    try:
-        run(argv)
-    except SpikevisionError as err:
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    console_main(run, argv)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from spikevision.cli.console import console_main
 from spikevision.errors import SpikevisionError
 
 STANDARD = {"stage1": "stage1_recon.pt", "prompts": "stage2_prompts.pt", "stage3": "stage3_recon.pt",
@@ -55,11 +55,7 @@ def run(argv: Sequence[str] | None = None) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    try:
-        run(argv)
-    except (SpikevisionError, ValueError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    console_main(run, argv, expected=(ValueError, FileNotFoundError))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from omegaconf import DictConfig, OmegaConf
 
 from spikevision.callbacks import AtomicCheckpointIO, SetupRun, SignalCheckpoint
+from spikevision.cli.console import console_main
 from spikevision.errors import CheckpointNotFoundError, ConfigError
 from spikevision.registry import instantiate_from_config, merge_configs, to_plain
 
@@ -273,13 +273,7 @@ def run(argv: Sequence[str] | None = None) -> RunResult:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry: errors of ours print as one clear line instead of a traceback."""
-    from spikevision.errors import SpikevisionError
-
-    try:
-        run(argv)
-    except SpikevisionError as err:
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
+    console_main(run, argv)
 
 
 if __name__ == "__main__":

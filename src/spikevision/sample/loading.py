@@ -68,6 +68,17 @@ def model_config(spec: dict[str, Any] | DictConfig) -> tuple[DictConfig, Path | 
     raise ConfigError(f"a model spec needs 'run', 'config' (+ 'ckpt') or 'target'; got keys {list(spec)}")
 
 
+def load_matching_state(model: torch.nn.Module, ckpt: str | Path, key_path: str = "model") -> None:
+    """Load ``ckpt``'s weights into ``model``: every model key must be there except the
+    training-only ``loss.*``/``metrics.*`` entries, and no unknown key may be left over."""
+    state = read_state_dict(ckpt)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.startswith(("loss.", "metrics."))]
+    if missing or unexpected:
+        raise ConfigError(f"{key_path}: checkpoint {ckpt} does not match the model:"
+                          f" missing {missing[:5]}, unexpected {unexpected[:5]}")
+
+
 def build_model(spec: dict[str, Any] | DictConfig, key_path: str = "model",
                 **param_overrides: Any) -> torch.nn.Module:
     """Instantiate the model of ``spec`` (see :func:`model_config`) and load its checkpoint
@@ -76,10 +87,5 @@ def build_model(spec: dict[str, Any] | DictConfig, key_path: str = "model",
     node = OmegaConf.merge(node, {"params": param_overrides}) if param_overrides else node
     model = instantiate_from_config(node, key_path=key_path)
     if ckpt is not None:
-        state = read_state_dict(ckpt)
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        missing = [k for k in missing if not k.startswith(("loss.", "metrics."))]
-        if missing or unexpected:
-            raise ConfigError(f"{key_path}: checkpoint {ckpt} does not match the model:"
-                              f" missing {missing[:5]}, unexpected {unexpected[:5]}")
+        load_matching_state(model, ckpt, key_path)
     return model.eval()

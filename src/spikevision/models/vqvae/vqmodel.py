@@ -108,14 +108,9 @@ class SnnVQModel(pl.LightningModule):
     # ---------------------------------------------------------------- model
     def load_weights(self, path: str) -> None:
         """Load a stage-1 checkpoint's weights (the discriminator/LPIPS ``loss.*`` keys are optional)."""
-        from spikevision.sample.loading import read_state_dict
+        from spikevision.sample.loading import load_matching_state
 
-        state = read_state_dict(path)
-        missing, unexpected = self.load_state_dict(state, strict=False)
-        missing = [k for k in missing if not k.startswith(("loss.", "metrics."))]
-        if missing or unexpected:
-            raise RuntimeError(f"checkpoint {path} does not match the model: missing {missing[:5]},"
-                               f" unexpected {unexpected[:5]}")
+        load_matching_state(self, path, "model.params.ckpt_path")
 
     @property
     def event_data(self) -> bool:

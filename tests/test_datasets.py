@@ -170,3 +170,15 @@ def test_ndigits_items_and_datamodule(spikevision_cache):
     assert batch["input"].shape == (4, 4, 2, 34, 34) and len(batch["label_name"]) == 4
     with pytest.raises(KeyError, match="no 'test' dataset"):
         dm.test_dataloader()
+
+
+def test_uhsr_reads_each_file_once_for_input_and_target(tmp_path):
+    root = tmp_path / "u"
+    root.mkdir()
+    write_uhsr_npz(root / "0.npz", (np.random.default_rng(4).random((200, 250, 250)) < 0.1).astype(np.uint8), 0)
+    ds = UHSR(str(root), "train", train_count=5, num_bins=50, cache_dir=False)
+    calls = []
+    original = ds.reader
+    ds.reader = lambda p: calls.append(p) or original(p)
+    item = ds[0]
+    assert "input" in item and "image" in item and len(calls) == 1

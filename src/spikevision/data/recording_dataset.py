@@ -122,18 +122,24 @@ class RecordingDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         rec = self.recordings[index]
         item: dict[str, Any] = {"label": rec.label, "label_name": self.label_names[rec.label], "index": index}
+        memo: list[np.ndarray] = []
+
+        def parsed() -> np.ndarray:  # read the file at most once per item, only on a cache miss
+            if not memo:
+                memo.append(self._parsed(rec))
+            return memo[0]
+
         if self.on_device:
-            item["events"] = self.cache.get_or_compute(ArrayCache.key_for(rec.path, "parsed"),
-                                                       lambda: self._parsed(rec))
+            item["events"] = self.cache.get_or_compute(ArrayCache.key_for(rec.path, "parsed"), parsed)
         else:
             key = ArrayCache.key_for(rec.path, self.representation.cache_key)
-            rep = self.cache.get_or_compute(key, lambda: self.representation(self._parsed(rec)))
+            rep = self.cache.get_or_compute(key, lambda: self.representation(parsed()))
             item["input"] = resize_representation(torch.from_numpy(np.asarray(rep, np.float32)), self.size)
         if rec.image_path is not None:
             item["image"] = load_image(rec.image_path, self.image_size, self.grayscale)
         elif self.target is not None:
             tkey = ArrayCache.key_for(rec.path, self.target_key)
-            tgt = self.cache.get_or_compute(tkey, lambda: self.target(self._parsed(rec)))
+            tgt = self.cache.get_or_compute(tkey, lambda: self.target(parsed()))
             img = torch.from_numpy(np.asarray(tgt, np.float32))[None, None]
             if self.image_size is not None:
                 img = torch.nn.functional.interpolate(img, size=self.image_size, mode="area")

@@ -22,3 +22,12 @@ class ConfigError(SpikevisionError, KeyError):
 
 class CheckpointNotFoundError(SpikevisionError, FileNotFoundError):
     """A checkpoint or log directory to resume from does not exist."""
+
+
+class ChannelError(SpikevisionError, ValueError):
+    """A noisy-channel argument is invalid: odd symbol count, wrong SNR shape, unknown kind."""
+
+
+class StereoPairError(SpikevisionError, ValueError):
+    """A stereo pair is unusable: an unreadable image, two views of different sizes, an image
+    smaller than the crop, or a malformed pair list."""

@@ -2,7 +2,14 @@
 
 from spikevision.snn.blocks import AttnBlockSnn, DownsampleSnn, ResnetBlockSnn, UpsampleSnn
 from spikevision.snn.coding import decode_output, encode_input, membrane_readout
-from spikevision.snn.neurons import LIF_DEFAULTS, LIFNonlinearity, make_lif, reset_states
+from spikevision.snn.neurons import (
+    LIF_DEFAULTS,
+    NEURON_KINDS,
+    LIFNonlinearity,
+    make_lif,
+    make_neuron,
+    reset_states,
+)
 from spikevision.snn.time_distributed import TimeDistributed
 
 __all__ = [
@@ -16,6 +23,8 @@ __all__ = [
     "decode_output",
     "encode_input",
     "make_lif",
+    "make_neuron",
+    "NEURON_KINDS",
     "membrane_readout",
     "reset_states",
 ]

@@ -21,6 +21,7 @@ LIF_DEFAULTS: dict[str, Any] = {
     "detach_reset": True,
     "surrogate": "PiecewiseQuadratic",
     "surrogate_alpha": 2.0,
+    "decay_input": True,
 }
 
 
@@ -45,8 +46,52 @@ def make_lif(config: Mapping[str, Any] | None = None) -> neuron.LIFNode:
         v_reset=None if cfg["v_reset"] is None else float(cfg["v_reset"]),
         detach_reset=bool(cfg["detach_reset"]),
         surrogate_function=make_surrogate(cfg["surrogate"], float(cfg["surrogate_alpha"])),
+        decay_input=bool(cfg["decay_input"]),
         step_mode="m",
     )
+
+
+NEURON_KINDS = ("lif", "if", "ilif")
+
+
+def make_neuron(config: Mapping[str, Any] | None = None) -> neuron.BaseNode:
+    """A multi-step spiking neuron from ``{kind: lif|if|ilif, ...}`` (default ``lif``).
+
+    - ``lif``: :func:`make_lif` (the keys of :data:`LIF_DEFAULTS`);
+    - ``if``: integrate-and-fire, ``v_threshold``, ``v_reset`` (``null`` = soft reset, which
+      keeps the residue so the rate error shrinks as 1/T), ``detach_reset``, ``surrogate``,
+      ``surrogate_alpha``;
+    - ``ilif``: spikingjelly's integer LIF (I-LIF, Luo et al. ECCV 2024): up to
+      ``max_spike_count`` spikes per step (multi-level spikes, soft reset), ``tau``,
+      ``v_threshold``.
+    """
+    cfg = dict(config or {})
+    kind = cfg.pop("kind", "lif")
+    if kind == "lif":
+        return make_lif(cfg)
+    if kind == "if":
+        allowed = {"v_threshold": 1.0, "v_reset": None, "detach_reset": True,
+                   "surrogate": "ATan", "surrogate_alpha": 2.0}
+        unknown = set(cfg) - set(allowed)
+        if unknown:
+            raise ValueError(f"unknown IF options {sorted(unknown)}; valid: {sorted(allowed)}")
+        c = {**allowed, **cfg}
+        return neuron.IFNode(v_threshold=float(c["v_threshold"]),
+                             v_reset=None if c["v_reset"] is None else float(c["v_reset"]),
+                             detach_reset=bool(c["detach_reset"]),
+                             surrogate_function=make_surrogate(c["surrogate"], float(c["surrogate_alpha"])),
+                             step_mode="m")
+    if kind == "ilif":
+        allowed = {"tau": 4.0 / 3.0, "v_threshold": 1.0, "max_spike_count": 4, "detach_reset": False}
+        unknown = set(cfg) - set(allowed)
+        if unknown:
+            raise ValueError(f"unknown I-LIF options {sorted(unknown)}; valid: {sorted(allowed)}")
+        c = {**allowed, **cfg}
+        levels = int(c["max_spike_count"])
+        return neuron.ILIFNode(tau=float(c["tau"]), v_threshold=float(c["v_threshold"]),
+                               surrogate_function=surrogate.MultiLevelSpikeCount(levels),
+                               detach_reset=bool(c["detach_reset"]), step_mode="m")
+    raise ValueError(f"unknown neuron kind '{kind}'; choose from {NEURON_KINDS}")
 
 
 class LIFNonlinearity(nn.Module):

@@ -1,0 +1,75 @@
+"""Every run script built on ``train/launch.sh`` launches a config stack that builds: the merged
+config has model/data/lightning, the model instantiates, the embedded data sets up, and external
+datasets fail with the layout message. Also: the launcher itself passes configs, name and extra
+arguments on to ``main.py`` in order."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from spikevision.errors import DatasetNotFoundError
+from spikevision.registry import instantiate_from_config, merge_configs
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPTS = sorted(p for p in (REPO / "train").glob("stage_*/run_*.sh") if "launch.sh" in p.read_text())
+
+
+def launched(script: Path) -> tuple[str, list[Path]]:
+    """(run name, config paths) of a one-line ``launch.sh`` script."""
+    line = next(ln for ln in script.read_text().splitlines() if "launch.sh" in ln)
+    words = shlex.split(line)
+    start = next(i for i, w in enumerate(words) if w.endswith("launch.sh")) + 1
+    end = words.index("--")
+    return words[start], [REPO / "train" / w for w in words[start + 1:end]]
+
+
+def test_jscc_scripts_cover_every_dataset_architecture_and_variant():
+    names = {launched(s)[0] for s in SCRIPTS}
+    for arch in ("cnn", "snn"):
+        for variant in ("single", "side_info", "joint"):
+            for data in ("embedded", "kitti", "instereo2k", "cityscapes"):
+                assert f"jscc_{arch}_{variant}_{data}" in names
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_script_config_stack_builds(script, spikevision_cache):
+    name, configs = launched(script)
+    assert script.stem == f"run_{name}"
+    assert all(c.is_file() for c in configs), [str(c) for c in configs if not c.is_file()]
+    assert os.access(script, os.X_OK)
+    cfg = merge_configs(configs)
+    assert {"model", "data", "lightning"} <= set(cfg.keys())
+    model = instantiate_from_config(cfg.model, key_path="model")
+    if "jscc" in name:
+        system = model.system
+        assert system.spiking == ("_snn_" in name)
+        assert system.variant == name.split("_", 2)[2].rsplit("_", 1)[0]
+        h = w = 64 if name.endswith("embedded") else 128
+        assert system.bandwidth_ratio(h, w) == pytest.approx(1 / 16)
+    data = instantiate_from_config(cfg.data, key_path="data")
+    try:
+        data.setup("fit")
+    except DatasetNotFoundError as err:
+        assert "Expected layout" in str(err) or "expected" in str(err).lower()
+        return
+    item = data.dataset("train")[0]
+    assert set(item) >= {"left", "right"}
+
+
+def test_launcher_passes_configs_name_and_arguments(tmp_path):
+    fake = tmp_path / "python"
+    fake.write_text("#!/usr/bin/env bash\nprintf '%s\\n' \"$@\"\n")
+    fake.chmod(0o755)
+    script = REPO / "train" / "stage_1" / "run_jscc_cnn_single_embedded.sh"
+    out = subprocess.run([str(script), "lightning.trainer.max_steps=2", "-s", "3"], capture_output=True, text=True,
+                         env={**os.environ, "PYTHON": str(fake)}, check=True, timeout=30).stdout.split("\n")
+    _, configs = launched(script)
+    assert out[0] == "main.py" and out[1] == "--base"
+    assert out[2:2 + len(configs)] == [str(c.relative_to(REPO)) for c in configs]
+    assert out[2 + len(configs):2 + len(configs) + 4] == ["-n", "jscc_cnn_single_embedded",
+                                                          "lightning.trainer.max_steps=2", "-s"]

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# Stereo JSCC, SNN, right view as decoder side information, KITTI Stereo 2015 (4-GPU DDP). Extra arguments go to main.py.
+exec "$(dirname "$0")/../launch.sh" jscc_snn_side_info_kitti base/jscc.yaml base/jscc_snn.yaml base/jscc_side_info.yaml data/kitti_stereo.yaml profiles/gpu4_ddp.yaml -- "$@"

@@ -13,10 +13,12 @@ import pytest
 from PIL import Image
 
 from spikevision.cli import jscc_evaluate, jscc_send
+from spikevision.cli.launch_scripts import launched, run_script
 from spikevision.cli.train import run as train_run
 from spikevision.errors import CheckpointNotFoundError, StereoPairError
 
-REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # short training runs through main.py
+
 TINY = ["model.params.system.hidden_channels=8", "data.params.batch_size=4",
         "data.params.train.params.limit=16", "data.params.validation.params.limit=8",
         "data.params.test.params.limit=8", "lightning.trainer.max_steps=6",
@@ -24,9 +26,7 @@ TINY = ["model.params.system.hidden_channels=8", "data.params.batch_size=4",
 
 
 def stack(name: str) -> list[str]:
-    from test_launch_scripts import launched
-
-    _, configs = launched(REPO / "train" / "stage_1" / f"run_{name}.sh")
+    _, configs = launched(run_script(name))
     return [str(c) for c in configs]
 
 

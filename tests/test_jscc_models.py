@@ -15,6 +15,7 @@ from spikevision.channels import measure_channel_uses
 from spikevision.models.jscc import GDN, VARIANTS, StereoJscc, StereoJsccModel, count_operations
 from spikevision.models.jscc.complexity import is_spike_tensor
 from spikevision.models.jscc.layers import SpikingActivation
+from spikevision.snn.neurons import reset_states
 
 SMALL = dict(hidden_channels=16, latent_channels=24, kernel_size=5, num_layers=3)
 SNN = dict(activation="spike", time_steps=4, neuron={"kind": "lif", "v_threshold": 0.5, "decay_input": False})
@@ -191,6 +192,7 @@ def test_snr_conditioning_changes_the_output_with_the_snr():
     assert not torch.allclose(a, b)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spiking", [False, True], ids=["cnn", "snn"])
 def test_short_training_run_loss_falls(spiking):
     torch.manual_seed(0)
@@ -210,3 +212,20 @@ def test_short_training_run_loss_falls(spiking):
         opt.step()
         losses.append(float(loss))
     assert sum(losses[-5:]) / 5 < 0.5 * sum(losses[:5]) / 5
+
+
+def test_stepped_cpu_path_of_multilevel_neuron_equals_multi_step():
+    """The CPU fast path (stepping I-LIF's single-step form) gives the multi-step values and gradients."""
+    act = SpikingActivation({"kind": "ilif", "max_spike_count": 2}, time_steps=4)
+    x = torch.randn(4 * 3, 5, 6, 6, requires_grad=True)
+    weights = torch.arange(12.0).view(12, 1, 1, 1)
+    results = []
+    for stepped in (True, False):
+        act.step_on_cpu = stepped
+        reset_states(act)
+        y = act(x)
+        (grad,) = torch.autograd.grad((y * weights).sum(), x)
+        results.append((y.detach(), grad))
+    assert set(torch.unique(results[0][0]).tolist()) <= {0.0, 1.0, 2.0}
+    torch.testing.assert_close(results[0][0], results[1][0], rtol=0, atol=0)
+    torch.testing.assert_close(results[0][1], results[1][1], rtol=0, atol=0)

@@ -6,26 +6,17 @@ arguments on to ``main.py`` in order."""
 from __future__ import annotations
 
 import os
-import shlex
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from spikevision.cli.launch_scripts import launched
 from spikevision.errors import DatasetNotFoundError
 from spikevision.registry import instantiate_from_config, merge_configs
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted(p for p in (REPO / "train").glob("stage_*/run_*.sh") if "launch.sh" in p.read_text())
-
-
-def launched(script: Path) -> tuple[str, list[Path]]:
-    """(run name, config paths) of a one-line ``launch.sh`` script."""
-    line = next(ln for ln in script.read_text().splitlines() if "launch.sh" in ln)
-    words = shlex.split(line)
-    start = next(i for i, w in enumerate(words) if w.endswith("launch.sh")) + 1
-    end = words.index("--")
-    return words[start], [REPO / "train" / w for w in words[start + 1:end]]
 
 
 def test_jscc_scripts_cover_every_dataset_architecture_and_variant():

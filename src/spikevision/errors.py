@@ -31,3 +31,8 @@ class ChannelError(SpikevisionError, ValueError):
 class StereoPairError(SpikevisionError, ValueError):
     """A stereo pair is unusable: an unreadable image, two views of different sizes, an image
     smaller than the crop, or a malformed pair list."""
+
+
+class CheckpointError(SpikevisionError, ValueError):
+    """A checkpoint or export file exists but cannot be used: corrupt, truncated, not a PyTorch
+    file, or holding Python objects that would run code when unpickled."""

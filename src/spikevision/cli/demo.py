@@ -6,7 +6,10 @@
 3. ``spikeclip``: embedded CLIP (stage 0) → CLIP-guided SNN (1) → HQ/LQ prompts (2) →
    quality-guided refinement (3) → evaluation table.
 
-``python -m spikevision.cli.demo [--only recon|generation|spikeclip] [trainer overrides]``;
+``jscc`` (stereo JSCC: CNN, matched SNN, SNR sweep; ≈ 4 min) runs only when asked for
+(``--only jscc``, ``make demo-jscc``), so that ``make demo`` stays under 20 minutes.
+
+``python -m spikevision.cli.demo [--only recon|generation|spikeclip|jscc] [trainer overrides]``;
 overrides (e.g. ``lightning.trainer.max_epochs=2``) apply to the ``recon`` part.
 """
 
@@ -49,11 +52,13 @@ def demo_recon(argv: list[str]) -> Path | None:
 
 
 PARTS = ("recon", "generation", "spikeclip")
+OPTIONAL_PARTS = ("jscc",)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="spikevision.cli.demo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=PARTS, action="append", help="run only these parts (repeatable)")
+    parser.add_argument("--only", choices=PARTS + OPTIONAL_PARTS, action="append",
+                        help="run only these parts (repeatable)")
     opt, rest = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
     outputs: dict[str, Path | None] = {}
     timings: dict[str, float] = {}
@@ -61,6 +66,10 @@ def main(argv: list[str] | None = None) -> None:
         start = time.time()
         if part == "recon":
             outputs[part] = demo_recon(rest)
+        elif part == "jscc":
+            from spikevision.cli import demo_jscc
+
+            outputs[part] = demo_jscc.main([])
         elif part == "generation":
             from spikevision.cli import demo_generation
 

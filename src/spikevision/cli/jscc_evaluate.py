@@ -3,7 +3,7 @@
     python -m spikevision.cli.jscc_evaluate RUN_OR_CKPT [RUN_OR_CKPT ...] [--names A B ...]
         [--snr -5 -2.5 0 ...] [--channels awgn rayleigh] [--no-csi] [--split test]
         [--data CONFIG.yaml] [--limit N] [--baseline jpeg webp|none] [--design-snr DB]
-        [-o OUTDIR] [--title TEXT]
+        [--device auto] [-o OUTDIR] [--title TEXT]
 
 Each model is rebuilt from its run's config and best checkpoint. The test pairs are the
 ``data.params.<split>`` node of the first run's config (or of ``--data``). Writes
@@ -52,6 +52,7 @@ def get_parser() -> argparse.ArgumentParser:
                    help="separation baselines (image codec + capacity-achieving channel code)")
     p.add_argument("--design-snr", type=float,
                    help="SNR the separation code is designed for (default: the first model's eval SNR)")
+    p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1, ...")
     p.add_argument("-o", "--output", type=Path, default=Path("logs/jscc_sweep"))
     p.add_argument("--title", default=None)
     return p
@@ -70,9 +71,13 @@ def run(argv: Sequence[str] | None = None) -> dict:
     if args.names and len(args.names) != len(args.checkpoints):
         raise ConfigError(f"--names: {len(args.names)} names for {len(args.checkpoints)} checkpoints")
     torch.set_grad_enabled(False)
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
+                          else "cpu" if args.device == "auto" else args.device)
     models = [load_jscc(c) for c in args.checkpoints]
+    for model, _, _ in models:
+        model.to(device)
     data_cfg = load_config(args.data).data if args.data else models[0][1].data
-    batches = collect_batches(test_loader(data_cfg, args.split, args.batch_size), args.limit)
+    batches = collect_batches(test_loader(data_cfg, args.split, args.batch_size), args.limit, device)
     if not batches:
         raise ConfigError(f"data.params.{args.split}: the dataset is empty")
     snrs = args.snr or default_snrs()

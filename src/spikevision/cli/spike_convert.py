@@ -32,6 +32,7 @@ import torch
 from spikevision.cli.console import console_main
 from spikevision.errors import SpikevisionError
 from spikevision.io import read_spike_dat
+from spikevision.safe_load import load_weights_only
 from spikevision.spikes import tfi_video, tfp_video
 
 METHODS = ("raw", "window", "interval", "model")
@@ -82,11 +83,13 @@ def load_restorer(checkpoint: str | os.PathLike, config: str | os.PathLike | Non
         raise ConvertError(f"{cls.__name__} has no restore(); --method model needs a spike restorer "
                            "such as spikevision.models.spikecnn.SpikeCnnModel")
     overrides: dict[str, Any] = {}
-    if "lambda_vgg" in torch.load(ckpt, map_location="cpu", weights_only=False).get("hyper_parameters", {}):
+    loaded = load_weights_only(ckpt)  # CheckpointError if corrupt or holding code (see safe_load)
+    hparams = loaded.get("hyper_parameters", {}) if isinstance(loaded, dict) else {}
+    if "lambda_vgg" in hparams:
         overrides["lambda_vgg"] = 0.0  # inference needs no perceptual network
         overrides["lambda_l2"] = 1.0
     try:
-        model = cls.load_from_checkpoint(ckpt, map_location=device, **overrides)
+        model = cls.load_from_checkpoint(ckpt, map_location=device, weights_only=True, **overrides)
     except (KeyError, RuntimeError, TypeError) as err:
         raise ConvertError(f"cannot load {ckpt} as {cls.__name__}: {err}") from err
     return model.eval()

@@ -5,7 +5,15 @@
 
 A run writes ``<logdir>/<timestamp>_<name>/`` with ``configs/`` (the merged config),
 ``checkpoints/`` (``last.ckpt`` + the best by the model's ``monitor``), ``images/`` and the
-loggers' output (CSV + TensorBoard by default, W&B when configured).
+loggers' output (CSV + TensorBoard by default, W&B when configured). The run directory is
+created exclusively: a second run started with the same name in the same second gets
+``<timestamp>_<name>-2`` (then ``-3``, ...) instead of sharing the first one's. ``-n`` and ``-f``
+must not contain path separators or ``..``.
+
+Every save of the latest state (periodic, SIGUSR1, SIGTERM, crash, end of training) goes to
+``checkpoints/last.ckpt``, written atomically (temp file + rename), so ``-r RUN`` resumes from
+the newest state. SIGUSR1 saves it at the next batch end and training goes on; SIGTERM (what
+schedulers send before killing a job) saves it and exits with status 143 (128 + 15).
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
 from spikevision.callbacks import AtomicCheckpointIO, SetupRun, SignalCheckpoint
@@ -29,6 +38,7 @@ from spikevision.errors import CheckpointNotFoundError, ConfigError
 from spikevision.registry import instantiate_from_config, merge_configs, to_plain
 
 RUN_DIR_ENV = "SPIKEVISION_RUN_DIR"
+SIGTERM_EXIT_CODE = 143  # 128 + SIGTERM (15), the shell's status for a job ended by SIGTERM
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -75,7 +85,9 @@ def resolve_resume(resume: str) -> tuple[Path, Path]:
     if path.is_file():
         logdir = path.parent.parent if path.parent.name == "checkpoints" else path.parent
         return logdir, path
-    ckpt = path / "checkpoints" / "last.ckpt"
+    # newest of last.ckpt and the last-v*.ckpt that runs made before every save went to last.ckpt
+    lasts = sorted((path / "checkpoints").glob("last*.ckpt"), key=lambda p: p.stat().st_mtime)
+    ckpt = lasts[-1] if lasts else path / "checkpoints" / "last.ckpt"
     if not ckpt.is_file():
         found = sorted(p.name for p in (path / "checkpoints").glob("*.ckpt"))
         hint = f" Checkpoints there: {found}; pass one with -r <file>." if found else ""
@@ -83,8 +95,18 @@ def resolve_resume(resume: str) -> tuple[Path, Path]:
     return path, ckpt
 
 
+def check_run_name(value: str, flag: str) -> str:
+    """``value`` of ``-n``/``-f``, refused if it could place the run outside ``--logdir``."""
+    seps = {"/", os.sep, os.altsep} - {None}
+    if any(sep in value for sep in seps) or ".." in value:
+        raise ConfigError(f"{flag} '{value}': a run name cannot contain path separators or '..' "
+                          "(use -l to choose the parent directory)")
+    return value
+
+
 def plan_run(opt: argparse.Namespace, now: str) -> RunPaths:
-    """Decide the run directory (new or resumed) without touching the disk."""
+    """Decide the run directory (new or resumed) without touching the disk (a new one is
+    created by :func:`claim_run_dir`)."""
     if opt.resume:
         logdir, ckpt = resolve_resume(opt.resume)
         configs = sorted((logdir / "configs").glob("*-project.yaml"))
@@ -95,8 +117,29 @@ def plan_run(opt: argparse.Namespace, now: str) -> RunPaths:
         return RunPaths(Path(inherited), None, now)
     if not opt.base:
         raise ConfigError("no config given: pass --base config.yaml (or -r to resume a run)")
-    name = opt.name or Path(opt.base[0]).stem
-    return RunPaths(Path(opt.logdir) / f"{now}_{name}{opt.postfix}", None, now)
+    name = check_run_name(opt.name, "-n") or Path(opt.base[0]).stem
+    return RunPaths(Path(opt.logdir) / f"{now}_{name}{check_run_name(opt.postfix, '-f')}", None, now)
+
+
+def claim_run_dir(logdir: Path) -> Path:
+    """Create ``logdir`` exclusively (``os.mkdir`` fails if it exists, atomically, even between
+    processes); if taken, use ``logdir-2``, ``logdir-3``, ... Returns the directory created."""
+    logdir.parent.mkdir(parents=True, exist_ok=True)
+    candidate, n = logdir, 1
+    while True:
+        try:
+            os.mkdir(candidate)
+            return candidate
+        except FileExistsError:
+            n += 1
+            candidate = logdir.with_name(f"{logdir.name}-{n}")
+
+
+def is_first_process() -> bool:
+    """True unless this process is a non-zero rank of a distributed job (Lightning's DDP
+    children, torchrun, or an ``srun`` task): only the first creates the run directory."""
+    keys = ["RANK", "LOCAL_RANK", "NODE_RANK"] + (["SLURM_PROCID"] if SLURMEnvironment.detect() else [])
+    return all(int(os.environ.get(k) or 0) == 0 for k in keys)
 
 
 def count_devices(trainer_cfg: dict[str, Any]) -> int:
@@ -149,6 +192,9 @@ def default_callbacks(paths: RunPaths, model: pl.LightningModule, has_val: bool)
     ckpt_params: dict[str, Any] = {
         "dirpath": str(paths.ckptdir), "filename": "{epoch:04}-{step:06}", "save_last": True,
         "save_top_k": 1, "verbose": False,
+        # overwrite last.ckpt (written by SignalCheckpoint, the crash handler and the final save
+        # too) instead of moving on to last-v1.ckpt, which -r would not pick up
+        "enable_version_counter": False,
     }
     if monitor:
         ckpt_params.update(monitor=monitor, mode=getattr(model, "monitor_mode", "min"),

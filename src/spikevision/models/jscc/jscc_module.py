@@ -19,8 +19,9 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 import torch.nn.functional as F
+from lightning.pytorch.utilities import rank_zero_info
 
-from spikevision.channels import sample_snr_db
+from spikevision.channels import format_ratio, sample_snr_db
 from spikevision.errors import CheckpointNotFoundError, ConfigError
 from spikevision.metrics.msssim import msssim_per_image
 from spikevision.models.jscc.firing import FiringRateMonitor
@@ -102,6 +103,17 @@ class StereoJsccModel(pl.LightningModule):
 
     def bandwidth_ratio(self, height: int, width: int) -> float:
         return self.system.bandwidth_ratio(height, width)
+
+    def on_fit_start(self) -> None:
+        """State ρ for the training data's image size (it belongs with every result)."""
+        data = getattr(self.trainer, "datamodule", None)
+        try:
+            height, width = data.dataset("train").image_size
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return
+        rho = self.bandwidth_ratio(height, width)
+        rank_zero_info(f"stereo JSCC ({self.system.variant}, {'SNN' if self.system.spiking else 'CNN'}):"
+                       f" bandwidth ratio ρ = {format_ratio(rho)} ({rho:.4f}) at {height}×{width}")
 
     def forward(self, left: torch.Tensor, right: torch.Tensor, snr_db: float | torch.Tensor | None = None,
                 generator: torch.Generator | None = None) -> dict[str, torch.Tensor | None]:

@@ -3,7 +3,9 @@
 Each SpikeCLIP stage writes ``{format, kind, ...payload}`` with ``torch.save`` (atomically) when
 its run ends, at a stable path set in the config (``export_path``), so the next stage's config
 can point at it. Kinds: ``clip`` (stage 0), ``recon`` (stages 1 and 3a), ``prompts`` (stage 2),
-``refiner`` (stage 3b), ``combined`` (the inference checkpoint).
+``refiner`` (stage 3b), ``combined`` (the inference checkpoint). Payloads hold tensors and plain
+types only: exports are read back with ``weights_only=True``, so a file from elsewhere cannot
+run code when loaded.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from typing import Any
 
 import torch
 
-from spikevision.errors import CheckpointNotFoundError, SpikevisionError
+from spikevision.errors import CheckpointError, CheckpointNotFoundError
+from spikevision.safe_load import load_weights_only
 
 FORMAT = "spikevision-spikeclip"
 KINDS = ("clip", "recon", "prompts", "refiner", "combined")
 
 
-class ExportFormatError(SpikevisionError, ValueError):
+class ExportFormatError(CheckpointError):
     """A file is not a SpikeCLIP stage export of the expected kind."""
 
 
@@ -44,10 +47,7 @@ def load_export(path: str | Path, kind: str | tuple[str, ...] | None = None) -> 
             f"SpikeCLIP export not found: {path}. Run the stage that writes it first "
             "(README, section Reconstruction (SpikeCLIP)) or set the path in the config."
         )
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as err:  # pickle/zip errors
-        raise ExportFormatError(f"{path}: cannot read as a SpikeCLIP export ({err})") from None
+    data = load_weights_only(path, "SpikeCLIP export")  # tensors and plain types only
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ExportFormatError(f"{path} is not a SpikeCLIP export (a Lightning .ckpt? use the stage's export file)")
     kinds = (kind,) if isinstance(kind, str) else kind

@@ -28,6 +28,7 @@ from typing import Any
 
 import lightning.pytorch as pl
 import torch
+from lightning.fabric.plugins.environments import SLURMEnvironment
 from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
@@ -266,13 +267,15 @@ def run(argv: Sequence[str] | None = None) -> RunResult:
         if key not in config:
             raise ConfigError(f"the merged config has no '{key}' section (keys: {list(config.keys())})")
     pl.seed_everything(opt.seed, workers=True)
-    os.environ[RUN_DIR_ENV] = str(paths.logdir)
 
     lightning_cfg = config.get("lightning") or OmegaConf.create()
     trainer_cfg: dict[str, Any] = to_plain(lightning_cfg.get("trainer")) or {}
     model = instantiate_from_config(config.model, key_path="model")
     data = instantiate_from_config(config.data, key_path="data")
     scale_learning_rate(model, config, trainer_cfg)
+    if paths.ckpt is None and is_first_process():  # a new run (DDP children reuse rank 0's)
+        paths.logdir = claim_run_dir(paths.logdir)
+    os.environ[RUN_DIR_ENV] = str(paths.logdir)
 
     has_val = getattr(data, "has_validation", True)
     callbacks = build_from_section(default_callbacks(paths, model, has_val),
@@ -292,27 +295,35 @@ def run(argv: Sequence[str] | None = None) -> RunResult:
         raise ConfigError(f"lightning.trainer: {err}") from err
 
     result = RunResult(paths.logdir, trainer, model, data)
-    if not opt.test_only:
-        if opt.validate_first and has_val:
-            result.validate_before = _metrics(trainer.validate(model, datamodule=data, verbose=False))
-            reset_metric_states(model)
-        try:
-            trainer.fit(model, datamodule=data, ckpt_path=str(paths.ckpt) if paths.ckpt else None)
-        except Exception:
-            if trainer.global_rank == 0 and trainer.global_step > 0:
-                trainer.save_checkpoint(paths.ckptdir / "last.ckpt")
-                rank_zero_info(f"training failed; state saved to {paths.ckptdir / 'last.ckpt'}")
-            raise
-        if trainer.interrupted:
-            return result
-        trainer.save_checkpoint(paths.ckptdir / "last.ckpt")
-        if has_val:
-            result.validate_after = {k: float(v) for k, v in trainer.callback_metrics.items()
-                                     if k.startswith("val/")}
-    has_test = getattr(data, "has_test", False) and hasattr(model, "test_step")
-    if has_test and not opt.no_test:
-        ckpt = str(paths.ckpt) if (opt.test_only and paths.ckpt) else None
-        result.test_metrics = _metrics(trainer.test(model, datamodule=data, ckpt_path=ckpt))
+    try:
+        if not opt.test_only:
+            if opt.validate_first and has_val:
+                result.validate_before = _metrics(trainer.validate(model, datamodule=data, verbose=False))
+                reset_metric_states(model)
+            try:
+                # weights_only: the resumed file may come from elsewhere (Lightning's own checkpoints
+                # hold tensors and plain types only, so they load this way)
+                trainer.fit(model, datamodule=data, ckpt_path=str(paths.ckpt) if paths.ckpt else None,
+                            weights_only=True)
+            except Exception:
+                if trainer.global_rank == 0 and trainer.global_step > 0:
+                    trainer.save_checkpoint(paths.ckptdir / "last.ckpt")
+                    rank_zero_info(f"training failed; state saved to {paths.ckptdir / 'last.ckpt'}")
+                raise
+            if trainer.interrupted:
+                return result
+            trainer.save_checkpoint(paths.ckptdir / "last.ckpt")
+            if has_val:
+                result.validate_after = {k: float(v) for k, v in trainer.callback_metrics.items()
+                                         if k.startswith("val/")}
+        has_test = getattr(data, "has_test", False) and hasattr(model, "test_step")
+        if has_test and not opt.no_test:
+            ckpt = str(paths.ckpt) if (opt.test_only and paths.ckpt) else None
+            result.test_metrics = _metrics(trainer.test(model, datamodule=data, ckpt_path=ckpt, weights_only=True))
+    except SIGTERMException:  # Lightning stops with SystemExit(None), i.e. status 0: make it 143
+        rank_zero_info(f"SIGTERM: stopped (state saved to {paths.ckptdir / 'last.ckpt'} if training);"
+                       f" resume with -r {paths.logdir}")
+        raise SystemExit(SIGTERM_EXIT_CODE) from None
     rank_zero_info(f"run directory: {paths.logdir}")
     return result
 

@@ -1,0 +1,242 @@
+"""Faults and bad inputs (issue 10): SIGTERM/SIGUSR1 checkpoints, SLURM requeue signal, untrusted
+checkpoint files, run directories that cannot collide or escape the log directory."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import signal
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+import torch
+
+from spikevision.callbacks import SignalCheckpoint
+from spikevision.cli import train
+from spikevision.errors import CheckpointError
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = str(REPO / "tests" / "configs" / "tiny_recon.yaml")
+
+
+def _lines(path: Path) -> list[tuple[int, ...]]:
+    return [tuple(map(int, ln.split())) for ln in path.read_text().split("\n") if ln]
+
+
+def _recorder(rec: Path, **params) -> str:
+    inner = ", ".join([f"path: '{rec}'"] + [f"{k}: '{v}'" if isinstance(v, str) else f"{k}: {v}"
+                                            for k, v in params.items()])
+    return f"lightning.callbacks.rec={{target: step_recorder.StepRecorder, params: {{{inner}}}}}"
+
+
+def _global_step(path: Path) -> int:
+    return torch.load(path, map_location="cpu", weights_only=True)["global_step"]
+
+
+# ---------------------------------------------------------------- signals
+
+
+@pytest.mark.slow
+def test_sigterm_saves_last_ckpt_and_exits_143_then_resume_continues(tmp_path):
+    rec, logs = tmp_path / "steps.txt", tmp_path / "logs"
+    env = {**os.environ, "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO / "tests")])}
+    env.pop("SPIKEVISION_RUN_DIR", None)
+    cmd = [sys.executable, str(REPO / "main.py"), "--base", TINY, "-l", str(logs), "-n", "term", "--no-test",
+           "lightning.trainer.max_steps=6", _recorder(rec, signal_at=1, signal_name="SIGTERM")]
+    proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 143, (proc.stdout + proc.stderr)[-3000:]
+    assert [s for s, *_ in _lines(rec)] == [0, 1]  # stopped after the batch that got SIGTERM
+    (run_dir,) = logs.iterdir()
+    ckpts = sorted(p.name for p in (run_dir / "checkpoints").iterdir())
+    assert ckpts == ["last.ckpt"], ckpts  # no temp file left behind, no last-v1
+    assert _global_step(run_dir / "checkpoints" / "last.ckpt") == 2
+
+    rec.unlink()
+    resumed = train.run(["-r", str(run_dir), "--no-test", "lightning.callbacks.rec.params.signal_at=-1"])
+    assert [s for s, *_ in _lines(rec)] == [2, 3, 4, 5]  # continues from the saved step
+    assert resumed.trainer.global_step == 6
+
+
+@pytest.mark.slow
+def test_every_last_save_goes_to_last_ckpt_after_sigusr1(tmp_path):
+    rec, logs = tmp_path / "steps.txt", tmp_path / "logs"
+    os.environ.pop("SPIKEVISION_RUN_DIR", None)
+    # tiny_recon: 4 batches an epoch, validation + ModelCheckpoint at the end of each epoch
+    result = train.run(["--base", TINY, "-l", str(logs), "-n", "usr1", "--no-test",
+                        "lightning.trainer.max_steps=6",
+                        _recorder(rec, signal_at=1, probe=str(logs / "*" / "checkpoints" / "last.ckpt"))])
+    saved_at = {step: saved for step, _, saved in _lines(rec)}
+    assert saved_at[2] == 2  # SIGUSR1 during step 1 saved last.ckpt at its end
+    assert saved_at[4] == 4  # the periodic save at the epoch end replaced it (was: last-v1.ckpt)
+    ckptdir = result.logdir / "checkpoints"
+    assert not list(ckptdir.glob("last-v*.ckpt"))
+    assert not list(ckptdir.glob(".*.tmp"))
+    assert _global_step(ckptdir / "last.ckpt") == result.trainer.global_step == 6
+    assert train.resolve_resume(str(result.logdir))[1] == ckptdir / "last.ckpt"
+
+
+def test_resume_picks_the_newest_last_checkpoint_of_older_runs(tmp_path):
+    ckptdir = tmp_path / "run" / "checkpoints"
+    ckptdir.mkdir(parents=True)
+    (ckptdir / "last-v1.ckpt").write_bytes(b"new")
+    (ckptdir / "last.ckpt").write_bytes(b"old")
+    os.utime(ckptdir / "last.ckpt", (1_000_000, 1_000_000))
+    assert train.resolve_resume(str(tmp_path / "run")) == (tmp_path / "run", ckptdir / "last-v1.ckpt")
+
+
+def _stub_trainer(environment=None) -> types.SimpleNamespace:
+    return types.SimpleNamespace(_accelerator_connector=types.SimpleNamespace(cluster_environment=environment))
+
+
+def test_sigusr1_is_left_to_lightning_requeue_under_slurm(monkeypatch, tmp_path):
+    from lightning.fabric.plugins.environments import LightningEnvironment, SLURMEnvironment
+
+    before = signal.getsignal(signal.SIGUSR1)
+    cb = SignalCheckpoint(str(tmp_path))
+    cb.setup(_stub_trainer(LightningEnvironment()), None, "fit")  # off SLURM: ours
+    assert signal.getsignal(signal.SIGUSR1) == cb._handler
+    cb.teardown(None, None, "fit")
+    assert signal.getsignal(signal.SIGUSR1) == before
+
+    monkeypatch.setenv("SLURM_NTASKS", "1")
+    monkeypatch.setenv("SLURM_JOB_NAME", "train")
+    assert SLURMEnvironment.detect()
+    cb = SignalCheckpoint(str(tmp_path))
+    cb.setup(_stub_trainer(SLURMEnvironment()), None, "fit")  # Lightning's requeue signal: not ours
+    assert signal.getsignal(signal.SIGUSR1) == before
+    cb.teardown(None, None, "fit")
+    cb = SignalCheckpoint(str(tmp_path))
+    cb.setup(_stub_trainer(SLURMEnvironment(requeue_signal=signal.SIGUSR2)), None, "fit")
+    assert signal.getsignal(signal.SIGUSR1) == cb._handler  # requeue on SIGUSR2: SIGUSR1 is ours
+    cb.teardown(None, None, "fit")
+    assert signal.getsignal(signal.SIGUSR1) == before
+
+
+# ---------------------------------------------------------------- untrusted checkpoint files
+
+
+class _Payload:
+    """Unpickling this calls ``os.mkdir(marker)``: what a malicious checkpoint could do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.mkdir, (self.marker,))
+
+
+def _bad_files(tmp_path: Path, good: dict) -> dict[str, Path]:
+    torch.save(good, tmp_path / "good.ckpt")
+    data = (tmp_path / "good.ckpt").read_bytes()
+    (tmp_path / "truncated.ckpt").write_bytes(data[: len(data) // 2])
+    (tmp_path / "random.ckpt").write_bytes(os.urandom(4096))
+    (tmp_path / "empty.ckpt").write_bytes(b"")
+    torch.save({**good, "extra": _Payload(tmp_path / "PWNED")}, tmp_path / "evil.ckpt")
+    return {name: tmp_path / f"{name}.ckpt" for name in ("truncated", "random", "empty", "evil")}
+
+
+def test_malicious_pickle_fixture_really_runs_code_without_weights_only(tmp_path):
+    marker = tmp_path / "ran"
+    torch.save({"x": _Payload(marker)}, tmp_path / "evil.pt")
+    torch.load(tmp_path / "evil.pt", weights_only=False)
+    assert marker.exists()
+
+
+def _check_loader(load, files: dict[str, Path], marker: Path) -> None:
+    for name, path in files.items():
+        with pytest.raises(CheckpointError, match=str(path)) as err:
+            load(path)
+        assert "\n" not in str(err.value)
+        if name == "evil":
+            assert "refused" in str(err.value) and "posix.mkdir" in str(err.value)
+        else:
+            assert "cannot read" in str(err.value)
+    assert not marker.exists()
+
+
+def test_read_state_dict_refuses_corrupt_and_malicious_files(tmp_path):
+    from spikevision.sample.loading import build_model, read_state_dict
+
+    files = _bad_files(tmp_path, {"state_dict": {"w": torch.ones(64)}})
+    assert torch.equal(read_state_dict(tmp_path / "good.ckpt")["w"], torch.ones(64))
+    _check_loader(read_state_dict, files, tmp_path / "PWNED")
+    # the stage-2 / sampler path (a first_stage given by config + ckpt) goes through it too
+    spec = {"target": "torch.nn.Linear", "params": {"in_features": 2, "out_features": 1}}
+    with pytest.raises(CheckpointError, match="refused"):
+        build_model({"config": _model_yaml(tmp_path, spec), "ckpt": str(files["evil"])})
+    assert not (tmp_path / "PWNED").exists()
+
+
+def _model_yaml(tmp_path: Path, spec: dict) -> str:
+    from omegaconf import OmegaConf
+
+    path = tmp_path / "model.yaml"
+    OmegaConf.save({"model": spec}, path)
+    return str(path)
+
+
+def test_load_export_refuses_corrupt_and_malicious_files(tmp_path):
+    from spikevision.models.spikeclip.artifacts import FORMAT, load_export
+
+    files = _bad_files(tmp_path, {"format": FORMAT, "kind": "prompts", "features": torch.zeros(2, 4)})
+    assert load_export(tmp_path / "good.ckpt", "prompts")["kind"] == "prompts"
+    _check_loader(load_export, files, tmp_path / "PWNED")
+
+
+def test_spike_convert_checkpoint_refuses_corrupt_and_malicious_files(tmp_path, capsys):
+    from spikevision.cli.spike_convert import load_restorer, main
+
+    files = _bad_files(tmp_path, {"state_dict": {}, "hyper_parameters": {}})
+    _check_loader(load_restorer, files, tmp_path / "PWNED")
+    rec = tmp_path / "rec.dat"
+    rec.write_bytes(bytes(8 * 4 * 32))  # 32 frames of 8×8
+    with pytest.raises(SystemExit) as exit_:
+        main([str(rec), "--height", "8", "--width", "8", "--frame", "16", "-o", str(tmp_path / "x.png"),
+              "--method", "model", "--checkpoint", str(files["evil"]), "--device", "cpu"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: refused to load checkpoint") and "\n" not in err
+    assert not (tmp_path / "PWNED").exists()
+
+
+# ---------------------------------------------------------------- run directories
+
+
+@pytest.mark.parametrize("flag, value", [("-n", "../x"), ("-n", "a/b"), ("-n", ".."), ("-f", "/../../y")])
+def test_run_names_cannot_leave_the_log_directory(tmp_path, capsys, flag, value):
+    with pytest.raises(SystemExit) as err:
+        train.main(["--base", TINY, "-l", str(tmp_path / "logs"), flag, value, "--no-test"])
+    assert err.value.code == 2
+    msg = capsys.readouterr().err.strip()
+    assert msg.startswith(f"error: {flag} '{value}'") and "\n" not in msg
+    assert list(tmp_path.iterdir()) == []  # nothing created, inside or outside logs/
+
+
+def test_claim_run_dir_is_exclusive(tmp_path):
+    base = tmp_path / "logs" / "2024-01-01T00-00-00_x"
+    claimed = [train.claim_run_dir(base) for _ in range(3)]
+    assert [p.name for p in claimed] == [base.name, base.name + "-2", base.name + "-3"]
+    assert all(p.is_dir() for p in claimed)
+
+
+@pytest.mark.slow
+def test_second_run_in_the_same_second_gets_its_own_directory(tmp_path, monkeypatch):
+    class Frozen(datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return cls(2024, 1, 1, 12, 0, 0)
+
+    monkeypatch.setattr(train, "datetime", types.SimpleNamespace(datetime=Frozen))
+    monkeypatch.delenv("SPIKEVISION_RUN_DIR", raising=False)
+    logs = tmp_path / "logs"
+    first = logs / "2024-01-01T12-00-00_same"
+    first.mkdir(parents=True)  # the first run's directory (just created, same second)
+    result = train.run(["--base", TINY, "-l", str(logs), "-n", "same", "--no-test",
+                        "lightning.trainer.max_steps=1"])
+    assert result.logdir == logs / "2024-01-01T12-00-00_same-2"
+    assert (result.logdir / "checkpoints" / "last.ckpt").is_file()
+    assert list(first.iterdir()) == []  # the first run's directory was not touched

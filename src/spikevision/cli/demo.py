@@ -16,11 +16,12 @@ overrides (e.g. ``lightning.trainer.max_epochs=2``) apply to the ``recon`` part.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from spikevision.cli.train import run
+from spikevision.cli.console import console_main, parse_with_overrides
+from spikevision.cli.train import run as train_run
 
 REPO = Path(__file__).resolve().parents[3]
 DEMO_CONFIG = REPO / "train" / "stage_1" / "snn_recon_ndigits.yaml"
@@ -33,7 +34,7 @@ def latest(folder: Path, pattern: str) -> Path | None:
 
 def demo_recon(argv: list[str]) -> Path | None:
     """Train the reconstruction demo; print before/after metrics; return the grid's path."""
-    result = run(["--base", str(DEMO_CONFIG), "-n", "demo", "--validate-first", *argv])
+    result = train_run(["--base", str(DEMO_CONFIG), "-n", "demo", "--validate-first", *argv])
     before, after = result.validate_before, result.validate_after
     print("\n=== spikevision demo: spiking event → image reconstruction on N-Digits ===")
     for name in ("psnr", "ssim"):
@@ -55,11 +56,19 @@ PARTS = ("recon", "generation", "spikeclip")
 OPTIONAL_PARTS = ("jscc",)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="spikevision.cli.demo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=PARTS + OPTIONAL_PARTS, action="append",
-                        help="run only these parts (repeatable)")
-    opt, rest = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="spikevision.cli.demo", description=__doc__.split("\n\n")[0])
+    p.add_argument("--only", choices=PARTS + OPTIONAL_PARTS, action="append",
+                   help="run only these parts (repeatable; default: " + ", ".join(PARTS) + ")")
+    p.add_argument("overrides", nargs="*", metavar="key=value",
+                   help="config overrides for the recon part, e.g. lightning.trainer.max_epochs=2")
+    return p
+
+
+def run(argv: Sequence[str] | None = None) -> dict[str, Path | None]:
+    """Run the parts in order; return each part's main output (grid, GIF grid, table, plot)."""
+    opt = parse_with_overrides(get_parser(), argv)
+    rest = opt.overrides
     outputs: dict[str, Path | None] = {}
     timings: dict[str, float] = {}
     for part in opt.only or PARTS:
@@ -73,15 +82,21 @@ def main(argv: list[str] | None = None) -> None:
         elif part == "generation":
             from spikevision.cli import demo_generation
 
-            outputs[part] = demo_generation.main([])
+            outputs[part] = demo_generation.run([])
         else:
             from spikevision.cli import demo_spikeclip
 
-            outputs[part] = demo_spikeclip.main([])
+            outputs[part] = demo_spikeclip.run([])
         timings[part] = time.time() - start
     print("\n=== spikevision demo: outputs ===")
     for part, path in outputs.items():
         print(f"{part:11s} ({timings[part] / 60:4.1f} min): {path}")
+    return outputs
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry: usage errors and our errors exit with status 2, without a traceback."""
+    console_main(run, argv)
 
 
 if __name__ == "__main__":

@@ -4,13 +4,17 @@ Trains the spiking VQ-VAE with the temporal codebook (train/stage_1/snn_vqvae_nd
 then the spiking GPT prior on its codes (train/stage_2/snn_transformer_ndigits.yaml), samples
 event data with sample/sample_event.yaml, and prints the path of the GIF grid. Extra arguments
 are overrides for both training runs, e.g. ``lightning.trainer.max_epochs=1``.
+
+    python -m spikevision.cli.demo_generation [-l LOGDIR] [key=value ...]
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
+from spikevision.cli.console import console_main, parse_with_overrides
 from spikevision.cli.sample import run as sample
 from spikevision.cli.train import run as train
 
@@ -20,13 +24,20 @@ STAGE2 = REPO / "train" / "stage_2" / "snn_transformer_ndigits.yaml"
 SAMPLE = REPO / "sample" / "sample_event.yaml"
 
 
-def main(argv: list[str] | None = None) -> Path:
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="spikevision.cli.demo_generation",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("-l", "--logdir", default="logs", help="parent directory of the run directories")
+    p.add_argument("overrides", nargs="*", metavar="key=value",
+                   help="config overrides for both training runs, e.g. lightning.trainer.max_epochs=1")
+    return p
+
+
+def run(argv: Sequence[str] | None = None) -> Path:
     """Run the three steps; return the GIF grid's path."""
-    extra = list(sys.argv[1:] if argv is None else argv)
-    logs = "logs"
-    for i, a in enumerate(extra):
-        if a in ("-l", "--logdir") and i + 1 < len(extra):
-            logs = extra[i + 1]
+    opt = parse_with_overrides(get_parser(), argv)
+    logs = opt.logdir
+    extra = [*opt.overrides, "-l", logs]
     # overrides go first: `--base` takes every following non-option argument
     s1 = train([*extra, "--base", str(STAGE1), "-n", "demo_snn_vqvae_ndigits", "--no-test"])
     s2 = train([*extra, f"model.params.first_stage.run={s1.logdir}", "--base", str(STAGE2),
@@ -42,6 +53,11 @@ def main(argv: list[str] | None = None) -> Path:
     print(f"time-unfolded samples: {paths.get('unfold')}")
     print(f"event GIF grid (ON red / OFF blue): {paths['gif']}")
     return paths["gif"]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry: usage errors and our errors exit with status 2, without a traceback."""
+    console_main(run, argv)
 
 
 if __name__ == "__main__":

@@ -12,12 +12,12 @@ arguments are passed to every stage (e.g. ``lightning.trainer.max_steps=2`` for 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from spikevision.cli.train import run
+from spikevision.cli.console import console_main, parse_with_overrides
+from spikevision.cli.train import run as train_run
 
 REPO = Path(__file__).resolve().parents[3]
 STAGES = [  # (config, shortened-run overrides)
@@ -30,17 +30,26 @@ STAGES = [  # (config, shortened-run overrides)
 QUIET = ["lightning.trainer.enable_model_summary=false"]
 
 
-def main(argv: Sequence[str] | None = None) -> Path:
-    p = argparse.ArgumentParser(prog="demo_spikeclip", description=__doc__.split("\n\n")[0])
-    p.add_argument("--artifacts", type=Path, default=REPO / "logs" / "spikeclip_artifacts" / "demo")
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="spikevision.cli.demo_spikeclip", description=__doc__.split("\n\n")[0])
+    p.add_argument("--artifacts", type=Path, default=REPO / "logs" / "spikeclip_artifacts" / "demo",
+                   help="folder for the stage exports, combined checkpoint and evaluation")
     p.add_argument("--full", action="store_true", help="train as long as the configs say")
-    p.add_argument("-l", "--logdir", default=str(REPO / "logs"))
-    opt, overrides = p.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    p.add_argument("-l", "--logdir", default=str(REPO / "logs"), help="parent directory of the run directories")
+    p.add_argument("overrides", nargs="*", metavar="key=value",
+                   help="config overrides for every stage, e.g. lightning.trainer.max_steps=2")
+    return p
+
+
+def run(argv: Sequence[str] | None = None) -> Path:
+    """Run the stages, combine, infer, evaluate; return the evaluation table's path."""
+    opt = parse_with_overrides(get_parser(), argv)
+    overrides = opt.overrides
     art = f"artifacts={opt.artifacts}"
     start = time.time()
     summary = []
     for config, quick in STAGES:
-        result = run(["--base", str(REPO / config), "-l", opt.logdir, art, *QUIET, *([] if opt.full else quick),
+        result = train_run(["--base", str(REPO / config), "-l", opt.logdir, art, *QUIET, *([] if opt.full else quick),
                       *overrides])
         metrics = {**result.validate_after, **result.test_metrics}
         shown = {k: round(v, 4) for k, v in metrics.items()
@@ -64,6 +73,11 @@ def main(argv: Sequence[str] | None = None) -> Path:
     print(f"N-MNIST inference:   {opt.artifacts / 'infer_nmnist'}")
     print(f"evaluation table:    {table}")
     return Path(table)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry: usage errors and our errors exit with status 2, without a traceback."""
+    console_main(run, argv)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,256 @@
+"""Package metadata and commands: declared dependencies match the imports, the `spikevision`
+command dispatches to every tool, and every command has its own --help and exit status 2 on
+usage errors."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import importlib
+import re
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+from spikevision.cli import main_command
+
+REPO = Path(__file__).resolve().parents[1]
+SRC = REPO / "src" / "spikevision"
+
+# Declared in install_requires although no module of ours imports them: they are needed at run
+# time by something we use.
+RUNTIME_ONLY = {
+    # Lightning's TensorBoardLogger (a default logger of every training run) writes through it
+    "tensorboard",
+    # imageio's ffmpeg plugin finds its ffmpeg binary through it (mp4/avi/mov read and write)
+    "imageio-ffmpeg",
+}
+# Pinned in requirements.txt without being declared: pulled in by a declared package and pinned
+# so that it matches the pinned torch.
+PINNED_ONLY = {
+    "torchaudio",  # spikingjelly 2.0 requires it; it must be the build of the pinned torch
+}
+
+
+def canonical(name: str) -> str:
+    """PEP 503 normalised distribution name (``open_clip_torch`` == ``open-clip-torch``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def setup_cfg() -> configparser.ConfigParser:
+    cfg = configparser.ConfigParser()
+    cfg.read(REPO / "setup.cfg")
+    return cfg
+
+
+def requirement_list(text: str) -> list[Requirement]:
+    return [Requirement(line.strip()) for line in text.splitlines()
+            if line.strip() and not line.strip().startswith("#")]
+
+
+def install_requires() -> dict[str, Requirement]:
+    reqs = requirement_list(setup_cfg()["options"]["install_requires"])
+    return {canonical(r.name): r for r in reqs}
+
+
+def extras() -> dict[str, dict[str, Requirement]]:
+    section = setup_cfg()["options.extras_require"]
+    return {extra: {canonical(r.name): r for r in requirement_list(section[extra])} for extra in section}
+
+
+def pins(path: Path) -> dict[str, str]:
+    """``name==version`` lines of a requirements file (comments and blanks skipped)."""
+    found = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, sep, version = line.partition("==")
+            assert sep, f"{path.name}: '{line}' is not pinned with =="
+            found[canonical(name.strip())] = version.strip()
+    return found
+
+
+def imported_modules() -> dict[str, set[str]]:
+    """Top-level module name -> files of src/spikevision importing it (module level or inside
+    functions), without the standard library and spikevision itself."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(SRC.rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top != "spikevision":
+                    found.setdefault(top, set()).add(str(path.relative_to(REPO)))
+    return found
+
+
+def imported_distributions() -> dict[str, set[str]]:
+    """Distribution (canonical name) -> files importing it; fails on an import that no installed
+    distribution provides."""
+    providers = metadata.packages_distributions()
+    found: dict[str, set[str]] = {}
+    unknown = {}
+    for module, files in imported_modules().items():
+        dists = {canonical(d) for d in providers.get(module, [])}
+        if not dists:
+            unknown[module] = sorted(files)
+        for dist in dists:
+            found.setdefault(dist, set()).update(files)
+    assert not unknown, f"imported but provided by no installed distribution: {unknown}"
+    return found
+
+
+def test_every_third_party_import_is_declared_and_pinned():
+    used = imported_distributions()
+    assert "torch" in used and "pillow" in used  # the walk and the name mapping work
+    declared, pinned = install_requires(), pins(REPO / "requirements.txt")
+    missing = {d: sorted(f)[:3] for d, f in used.items() if d not in declared}
+    assert not missing, f"imported in src/ but not in setup.cfg install_requires: {missing}"
+    unpinned = sorted(d for d in used if d not in pinned)
+    assert not unpinned, f"imported in src/ but not pinned in requirements.txt: {unpinned}"
+
+
+def test_every_declared_dependency_is_imported_or_runtime_only():
+    used = imported_distributions()
+    unused = sorted(d for d in install_requires() if d not in used and d not in RUNTIME_ONLY)
+    assert not unused, f"in install_requires but imported nowhere in src/ (nor RUNTIME_ONLY): {unused}"
+    stale = sorted(d for d in RUNTIME_ONLY if d in used or d not in install_requires())
+    assert not stale, f"RUNTIME_ONLY entries that are imported or not declared: {stale}"
+
+
+def test_pins_and_ranges_agree():
+    declared, pinned = install_requires(), pins(REPO / "requirements.txt")
+    optional = {name: req for group in extras().values() for name, req in group.items()}
+    for name, req in {**declared, **optional}.items():
+        pin = pinned.get(name) or pins(REPO / "requirements-dev.txt").get(name)
+        assert pin is not None, f"{name} is declared in setup.cfg but pinned in no requirements file"
+        assert req.specifier.contains(pin), f"{name}: pin {pin} is outside setup.cfg's range '{req}'"
+    extra = sorted(set(pinned) - set(declared) - set(optional) - PINNED_ONLY)
+    assert not extra, f"pinned in requirements.txt but declared nowhere in setup.cfg: {extra}"
+
+
+def test_extras_are_the_test_tools_and_wandb():
+    groups = extras()
+    assert set(groups) == {"test", "wandb"}
+    assert set(groups["test"]) == set(pins(REPO / "requirements-dev.txt"))
+    assert set(groups["wandb"]) == {"wandb"}
+
+
+def test_console_script_points_at_the_dispatcher():
+    scripts = setup_cfg()["options.entry_points"]["console_scripts"]
+    entries = dict(line.replace(" ", "").split("=", 1) for line in scripts.splitlines() if line.strip())
+    module, _, attr = entries["spikevision"].partition(":")
+    assert getattr(importlib.import_module(module), attr) is main_command.main
+
+
+def test_version_falls_back_to_the_package_attribute(monkeypatch):
+    import spikevision
+
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)
+    assert main_command.version() == spikevision.__version__
+
+
+def test_python_m_spikevision_version():
+    proc = subprocess.run([sys.executable, "-m", "spikevision", "--version"], capture_output=True,
+                          text=True, timeout=120, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"spikevision {main_command.version()}"
+
+
+def test_help_lists_every_command_on_one_line(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main_command.main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: spikevision")
+    lines = out.splitlines()
+    for name, (_, description) in main_command.COMMANDS.items():
+        assert any(line.split()[:1] == [name] and line.rstrip().endswith(description) for line in lines), name
+    assert set(main_command.COMMANDS) >= {
+        "train", "sample", "fidelity", "spike-convert", "build-spike-pairs", "spikeclip-combine",
+        "spikeclip-infer", "spikeclip-evaluate", "demo", "jscc-evaluate", "jscc-send"}
+
+
+@pytest.mark.parametrize("argv", [[], ["no-such-command"], ["--no-such-option"]])
+def test_dispatcher_usage_errors_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main_command.main(argv)
+    assert exc.value.code == 2
+    assert "usage: spikevision" in capsys.readouterr().err
+
+
+# train keeps main.py's parser: the run_*.sh scripts and the docs call `python main.py`
+PROG_NAMES = {"train": "main.py"}
+
+
+@pytest.mark.parametrize("command", list(main_command.COMMANDS))
+def test_subcommand_help(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main_command.main([command, "--help"])
+    assert exc.value.code == 0
+    usage = capsys.readouterr().out.splitlines()[0]
+    assert usage.startswith("usage: ")
+    names = (command, command.replace("-", "_"), PROG_NAMES.get(command, command))
+    assert any(name in usage for name in names), usage
+
+
+@pytest.mark.parametrize("command", list(main_command.COMMANDS))
+def test_subcommand_unknown_option_exits_2(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main_command.main([command, "--no-such-option"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "error" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("module", ["demo", "demo_generation", "demo_spikeclip"])
+def test_demo_commands_have_their_own_parser(module, capsys):
+    main = importlib.import_module(f"spikevision.cli.{module}").main
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith(f"usage: spikevision.cli.{module}")
+    assert "key=value" in out and "main.py" not in out
+    for bad in (["--no-such-option"], ["not-an-override"], ["a.b=1", "--no-such-option"]):
+        with pytest.raises(SystemExit) as exc:
+            main(bad)
+        assert exc.value.code == 2, bad
+        err = capsys.readouterr().err
+        assert "unrecognized arguments" in err and "Traceback" not in err
+
+
+def test_demo_generation_passes_logdir_and_overrides_to_both_runs(monkeypatch, tmp_path):
+    from spikevision.cli import demo_generation
+
+    calls = []
+
+    class Run:
+        logdir = tmp_path
+        validate_after: dict = {}
+
+    def fake_train(argv):
+        calls.append(list(argv))
+        return Run()
+
+    monkeypatch.setattr(demo_generation, "train", fake_train)
+    monkeypatch.setattr(demo_generation, "sample", lambda argv: {"gif": tmp_path / "grid.gif"})
+    out = demo_generation.run(["lightning.trainer.max_epochs=1", "-l", str(tmp_path)])
+    assert out == tmp_path / "grid.gif"
+    assert len(calls) == 2
+    for argv in calls:
+        assert argv[:3] == ["lightning.trainer.max_epochs=1", "-l", str(tmp_path)]
+        assert "--base" in argv

@@ -9,6 +9,7 @@ from typing import Any
 from torch.utils.data import Dataset
 
 from spikevision.data.recording_dataset import load_image, require_dir
+from spikevision.errors import DatasetNotFoundError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -21,7 +22,8 @@ class ImageFolder(Dataset):
         base = require_dir(root, "image folder", "  <root>/**/*.png|jpg|jpeg|bmp|tif", "any image collection")
         self.files = sorted(p for p in base.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
         if not self.files:
-            raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) under {base}")
+            raise DatasetNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) under {base}; expected layout:\n"
+                                       "  <root>/**/*.png|jpg|jpeg|bmp|tif")
         self.size = tuple(size) if size is not None else None
         self.grayscale = grayscale
 

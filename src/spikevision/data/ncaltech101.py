@@ -12,6 +12,7 @@ import numpy as np
 
 from spikevision.data.recording_dataset import Recording, RecordingDataset, require_dir
 from spikevision.data.representation import EventRepresentation
+from spikevision.errors import DatasetNotFoundError
 from spikevision.io import read_events
 
 NCALTECH_LAYOUT = """  <root>/<class name>/image_NNNN.bin      (101 folders incl. BACKGROUND_Google, 8709 files)
@@ -61,7 +62,7 @@ class NCaltech101(RecordingDataset):
         if not include_background:
             classes = [c for c in classes if c != "BACKGROUND_Google"]
         if not classes:
-            raise FileNotFoundError(f"no class folders in {base}; expected layout:\n{NCALTECH_LAYOUT}")
+            raise DatasetNotFoundError(f"no class folders in {base}; expected layout:\n{NCALTECH_LAYOUT}")
         if split not in ("train", "test", "validation"):
             raise ValueError(f"N-Caltech101 split must be train/validation/test, got '{split}'")
         recordings = []
@@ -73,7 +74,8 @@ class NCaltech101(RecordingDataset):
                 f = files[i]
                 img = images / name / f.with_suffix(".jpg").name if images else None
                 if img is not None and not img.is_file():
-                    raise FileNotFoundError(f"paired image {img} for {f} is missing")
+                    raise DatasetNotFoundError(f"paired image {img} for {f} is missing; expected layout:\n"
+                                               f"{NCALTECH_LAYOUT}")
                 recordings.append(Recording(f, label, img))
         rep = EventRepresentation(**{"height": 180, "width": 240, **(representation or {})})
         super().__init__(

@@ -14,6 +14,7 @@ import numpy as np
 
 from spikevision.data.recording_dataset import Recording, RecordingDataset, require_dir
 from spikevision.data.representation import SpikeBinRepresentation
+from spikevision.errors import DatasetNotFoundError
 from spikevision.io import read_uhsr_npz
 from spikevision.spikes import tfi, tfp
 
@@ -79,7 +80,7 @@ class UHSR(RecordingDataset):
             files = [f for f in files if (_numeric_id(f) < train_count) == (split == "train")]
         files = files[:limit]
         if not files:
-            raise FileNotFoundError(f"no .npz files for split '{split}' in {base}; expected:\n{UHSR_LAYOUT}")
+            raise DatasetNotFoundError(f"no .npz files for split '{split}' in {base}; expected layout:\n{UHSR_LAYOUT}")
         labels = [int(np.load(f)["label"]) for f in files]
         if label_names is None:
             if variant == "u-cifar":

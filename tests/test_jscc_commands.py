@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from spikevision.cli import jscc_evaluate, jscc_send
@@ -112,3 +113,9 @@ def test_commands_fail_with_one_line_errors(runs, tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         jscc_evaluate.main([str(tmp_path / "no_run")])
     assert exit_info.value.code == 2
+
+
+def test_sweep_leaves_autograd_on(runs, tmp_path):
+    jscc_evaluate.run([str(runs["jscc_cnn_single_embedded"].logdir), "--snr", "5", "--limit", "4",
+                       "--channels", "awgn", "--baseline", "none", "-o", str(tmp_path)])
+    assert torch.is_grad_enabled()

@@ -70,7 +70,6 @@ def run(argv: Sequence[str] | None = None) -> dict:
     args = get_parser().parse_args(argv)
     if args.names and len(args.names) != len(args.checkpoints):
         raise ConfigError(f"--names: {len(args.names)} names for {len(args.checkpoints)} checkpoints")
-    torch.set_grad_enabled(False)
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
                           else "cpu" if args.device == "auto" else args.device)
     models = [load_jscc(c) for c in args.checkpoints]

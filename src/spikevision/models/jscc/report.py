@@ -49,28 +49,34 @@ def plot_sweep(rows: Sequence[dict[str, Any]], path: str | Path, title: str | No
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig, (ax_psnr, ax_ms) = plt.subplots(1, 2, figsize=(12, 4.8))
+    fig, (ax_psnr, ax_ms) = plt.subplots(1, 2, figsize=(12, 5.6))
     series: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in rows:
         series.setdefault((r["model"], r["channel"]), []).append(r)
+    colours = {m: plt.get_cmap("tab10")(i % 10) for i, m in enumerate(dict.fromkeys(r["model"] for r in rows))}
     for (model, channel), pts in series.items():
         pts = sorted(pts, key=lambda r: r["snr_db"])
         snr = [p["snr_db"] for p in pts]
         sep = pts[0]["kind"] == "separation"
+        # one colour per model; AWGN solid, fading dotted; separation baselines dashed
         style = "--" if sep else ("-" if channel == "awgn" else ":")
         marker = None if sep else ("o" if pts[0]["kind"] == "snn" else "s")
         label = model if sep else f"{model} ({channel})"
-        ax_psnr.plot(snr, [p["psnr_left"] for p in pts], style, marker=marker, ms=4, label=label)
+        kw = dict(color=colours[model], marker=marker, ms=4, label=label)
+        ax_psnr.plot(snr, [p["psnr_left"] for p in pts], style, **kw)
         if not sep:
-            ax_ms.plot(snr, [p["msssim_left"] for p in pts], style, marker=marker, ms=4, label=label)
+            ax_ms.plot(snr, [p["msssim_left"] for p in pts], style, **kw)
     rho = next((r["rho_str"] for r in rows), "?")
     for ax, ylabel in ((ax_psnr, "PSNR, left view (dB)"), (ax_ms, "MS-SSIM, left view")):
         ax.set_xlabel("channel SNR (dB)")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-    ax_psnr.legend(fontsize=7, loc="lower right")
+    handles, labels = ax_psnr.get_legend_handles_labels()
+    ncol = 3 if len(labels) > 8 else 2
+    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=ncol, frameon=False)
     fig.suptitle(title or f"Stereo JSCC, ρ = {rho}")
-    fig.tight_layout()
+    rows_of_legend = -(-len(labels) // ncol)
+    fig.tight_layout(rect=(0, min(0.45, 0.035 * rows_of_legend + 0.02), 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -8,11 +8,16 @@ ranks never read a half-written array.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,3 +69,62 @@ class ArrayCache:
             Path(tmp).unlink(missing_ok=True)
             raise
         return arr
+
+
+GENERATED_DATA_FILE = "data.npz"
+GENERATED_META_FILE = "meta.json"
+
+
+def generated_is_complete(path: Path) -> bool:
+    """Whether a generated dataset directory holds both its arrays and its metadata."""
+    return (path / GENERATED_DATA_FILE).is_file() and (path / GENERATED_META_FILE).is_file()
+
+
+@contextlib.contextmanager
+def build_lock(target: Path) -> Iterator[None]:
+    """Exclusive lock on ``.<target name>.lock`` next to ``target`` (POSIX flock; a no-op where
+    fcntl is missing), so concurrent processes build a generated dataset once."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - non-POSIX
+        yield
+        return
+    with open(target.parent / f".{target.name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def build_generated(target: Path, generate: Callable[[], tuple[dict[str, np.ndarray], dict[str, Any]]],
+                    overwrite: bool = False) -> Path:
+    """Build a generated dataset into ``target`` unless it is already complete.
+
+    ``generate()`` returns (arrays, metadata); the arrays go to ``data.npz``, the metadata (plus
+    ``build_seconds``) to ``meta.json``. Both are written into a temporary directory next to the
+    target and renamed into place under :func:`build_lock`, so no process ever sees a
+    half-written dataset and a failure leaves nothing behind.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with build_lock(target):
+        if generated_is_complete(target) and not overwrite:
+            return target
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        try:
+            start = time.perf_counter()
+            arrays, meta = generate()
+            np.savez(tmp / GENERATED_DATA_FILE, **arrays)
+            meta = {**meta, "build_seconds": round(time.perf_counter() - start, 3)}
+            (tmp / GENERATED_META_FILE).write_text(json.dumps(meta, indent=2))
+            if target.exists():  # overwrite, or an incomplete leftover
+                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+                os.replace(target, old / "data")
+                os.replace(tmp, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return target

@@ -25,20 +25,22 @@ half-written cache.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import shutil
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from spikevision.data.cache import default_cache_root
+from spikevision.data.cache import (
+    GENERATED_DATA_FILE,
+    GENERATED_META_FILE,
+    build_generated,
+    default_cache_root,
+    generated_is_complete,
+)
 from spikevision.io.event_array import EVENT_DTYPE
 from spikevision.simulate.saccade_events import simulate_saccade_events_batch
 from spikevision.simulate.spike_camera import simulate_spikes
@@ -81,8 +83,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "spike_gain": 1.0,
 }
 
-_DATA_FILE = "data.npz"
-_META_FILE = "meta.json"
+_DATA_FILE = GENERATED_DATA_FILE
+_META_FILE = GENERATED_META_FILE
 
 
 @dataclass
@@ -243,23 +245,7 @@ def _generate(params: dict[str, Any]) -> dict[str, np.ndarray]:
 
 
 def _is_complete(path: Path) -> bool:
-    return (path / _DATA_FILE).is_file() and (path / _META_FILE).is_file()
-
-
-@contextlib.contextmanager
-def _build_lock(path: Path):
-    """Exclusive lock on ``<path>.lock`` (POSIX flock; a no-op where fcntl is missing)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - non-POSIX
-        yield
-        return
-    with open(path.parent / f".{path.name}.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return generated_is_complete(path)
 
 
 def build_ndigits(
@@ -271,45 +257,27 @@ def build_ndigits(
     directory next to the target and renamed into place; a failure leaves nothing behind.
     """
     full = _resolve_params(params)
-    target = ndigits_dir(root, **params)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with _build_lock(target):
-        if _is_complete(target) and not overwrite:
-            return target
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        try:
-            start = time.perf_counter()
-            arrays = _generate(full)
-            np.savez(tmp / _DATA_FILE, **arrays)
-            counts = np.diff(arrays["ev_offsets"])
-            meta = {
-                "name": "N-Digits",
-                "version": VERSION,
-                "params": full,
-                "source": "sklearn.datasets.load_digits",
-                "num_samples": int(len(arrays["labels"])),
-                "num_classes": len(LABEL_NAMES),
-                "label_names": list(LABEL_NAMES),
-                "split_counts": {name: int(np.sum(arrays["split"] == k))
-                                 for k, name in enumerate(SPLIT_NAMES)},
-                "class_counts": np.bincount(arrays["labels"], minlength=10).tolist(),
-                "num_events_total": int(counts.sum()),
-                "num_events_mean": float(counts.mean()),
-                "spikes_shape": arrays["spikes_shape"].tolist(),
-                "build_seconds": round(time.perf_counter() - start, 3),
-            }
-            (tmp / _META_FILE).write_text(json.dumps(meta, indent=2))
-            if target.exists():  # overwrite, or an incomplete leftover from another tool
-                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-                os.replace(target, old / "data")
-                os.replace(tmp, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-    return target
+
+    def generate() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        arrays = _generate(full)
+        counts = np.diff(arrays["ev_offsets"])
+        meta = {
+            "name": "N-Digits",
+            "version": VERSION,
+            "params": full,
+            "source": "sklearn.datasets.load_digits",
+            "num_samples": int(len(arrays["labels"])),
+            "num_classes": len(LABEL_NAMES),
+            "label_names": list(LABEL_NAMES),
+            "split_counts": {name: int(np.sum(arrays["split"] == k)) for k, name in enumerate(SPLIT_NAMES)},
+            "class_counts": np.bincount(arrays["labels"], minlength=10).tolist(),
+            "num_events_total": int(counts.sum()),
+            "num_events_mean": float(counts.mean()),
+            "spikes_shape": arrays["spikes_shape"].tolist(),
+        }
+        return arrays, meta
+
+    return build_generated(ndigits_dir(root, **params), generate, overwrite)
 
 
 def load_ndigits(root: str | os.PathLike | None = None, **params: Any) -> NDigitsSource:

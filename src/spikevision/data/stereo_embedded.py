@@ -46,17 +46,12 @@ renamed into place under a lock file.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import math
 import os
-import shutil
-import tempfile
-import time
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,7 +59,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from spikevision.data.cache import default_cache_root
+from spikevision.data.cache import (
+    GENERATED_DATA_FILE,
+    GENERATED_META_FILE,
+    build_generated,
+    default_cache_root,
+    generated_is_complete,
+)
 from spikevision.data.stereo_pairs import SPLITS, StereoDataset
 
 __all__ = [
@@ -110,8 +111,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
     },
 }
 
-_DATA_FILE = "data.npz"
-_META_FILE = "meta.json"
+_DATA_FILE = GENERATED_DATA_FILE
+_META_FILE = GENERATED_META_FILE
 _INCLUDE = ("real", "synthetic", "all")
 
 
@@ -286,23 +287,7 @@ def _generate(p: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]
 
 
 def _is_complete(path: Path) -> bool:
-    return (path / _DATA_FILE).is_file() and (path / _META_FILE).is_file()
-
-
-@contextlib.contextmanager
-def _locked(target: Path) -> Iterator[None]:
-    """Hold an exclusive flock on ``.<target name>.lock`` next to ``target`` (POSIX only)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - non-POSIX
-        yield
-        return
-    with open(target.parent / f".{target.name}.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return generated_is_complete(path)
 
 
 def build_stereo_embedded(
@@ -314,37 +299,21 @@ def build_stereo_embedded(
     target and renamed into place; a failure leaves nothing behind.
     """
     full = _resolve_params(params)
-    target = stereo_embedded_dir(root, **params)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(target):
-        if _is_complete(target) and not overwrite:
-            return target
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        try:
-            start = time.perf_counter()
-            arrays, extra = _generate(full)
-            np.savez(tmp / _DATA_FILE, **arrays)
-            meta = {
-                "name": "embedded stereo pairs",
-                "version": VERSION,
-                "params": full,
-                "real_source": "skimage.data.stereo_motorcycle (Middlebury 2014 Motorcycle)",
-                "disparity_convention": "right[y, x] = left[y, x + d[y, x]], d on the right grid",
-                **extra,
-                "build_seconds": round(time.perf_counter() - start, 3),
-            }
-            (tmp / _META_FILE).write_text(json.dumps(meta, indent=2))
-            if target.exists():  # overwrite, or an incomplete leftover
-                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-                os.replace(target, old / "data")
-                os.replace(tmp, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, target)
-            log.info("built embedded stereo set in %s (%.1f s)", target, meta["build_seconds"])
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+
+    def generate() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        arrays, extra = _generate(full)
+        meta = {
+            "name": "embedded stereo pairs",
+            "version": VERSION,
+            "params": full,
+            "real_source": "skimage.data.stereo_motorcycle (Middlebury 2014 Motorcycle)",
+            "disparity_convention": "right[y, x] = left[y, x + d[y, x]], d on the right grid",
+            **extra,
+        }
+        return arrays, meta
+
+    target = build_generated(stereo_embedded_dir(root, **params), generate, overwrite)
+    log.info("embedded stereo set ready in %s", target)
     return target
 
 

@@ -229,3 +229,16 @@ def test_stepped_cpu_path_of_multilevel_neuron_equals_multi_step():
     assert set(torch.unique(results[0][0]).tolist()) <= {0.0, 1.0, 2.0}
     torch.testing.assert_close(results[0][0], results[1][0], rtol=0, atol=0)
     torch.testing.assert_close(results[0][1], results[1][1], rtol=0, atol=0)
+
+
+def test_joint_variant_can_share_one_codec_between_views():
+    shared = StereoJscc(**SMALL, variant="joint", share_views=True)
+    separate = StereoJscc(**SMALL, variant="joint")
+    assert shared.encoder_left is shared.encoder_right and shared.decoder_left is shared.decoder_right
+    n_shared = sum(p.numel() for p in shared.parameters())
+    n_codec = sum(p.numel() for p in separate.encoder_left.parameters()) + \
+        sum(p.numel() for p in separate.decoder_left.parameters())
+    assert sum(p.numel() for p in separate.parameters()) - n_shared == n_codec
+    left, right = pair()
+    out = shared(left, right, snr_db=5.0)
+    assert out["left"].shape == out["right"].shape == left.shape

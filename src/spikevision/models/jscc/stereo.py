@@ -10,7 +10,8 @@ Variants (``variant``):
   whose feature maps join every upsampling layer of the left decoder.
 - ``joint``: both views are sent over independent channels (one encoder and decoder per view)
   and decoded together: each decoder's stem features attend to the other view's by cross-view
-  attention before upsampling (distributed JSCC, NDIC-style fusion).
+  attention before upsampling (distributed JSCC, NDIC-style fusion). ``share_views: true``
+  uses one encoder and one decoder for both views (only the two fusion modules differ).
 
 ``activation='spike'`` makes every codec spiking (see :mod:`spikevision.models.jscc.codec`);
 ``time_steps`` is then the number of SNN steps (ignored by the CNN, which runs once).
@@ -43,7 +44,8 @@ class StereoJscc(nn.Module):
                  kernel_size: int = 5, num_layers: int = 3, norm: str = "batch",
                  activation: str = "relu", neuron: Mapping[str, Any] | None = None, time_steps: int = 4,
                  readout: str = "mean", snr_conditioning: bool = False,
-                 channel: Mapping[str, Any] | None = None, fusion_heads: int = 4) -> None:
+                 channel: Mapping[str, Any] | None = None, fusion_heads: int = 4,
+                 share_views: bool = False) -> None:
         super().__init__()
         if variant not in VARIANTS:
             raise ValueError(f"unknown JSCC variant '{variant}'; choose from {VARIANTS}")
@@ -66,9 +68,13 @@ class StereoJscc(nn.Module):
             self.encoder = JsccEncoder(**enc)
             self.side_encoder = JsccEncoder(**dict(common, with_head=False))
             self.decoder = JsccDecoder(**dec, side_channels=hidden_channels)
+        elif share_views:  # one codec serves both views (registered under both names)
+            self.encoder_left = self.encoder_right = JsccEncoder(**enc)
+            self.decoder_left = self.decoder_right = JsccDecoder(**dec)
         else:
             self.encoder_left, self.encoder_right = JsccEncoder(**enc), JsccEncoder(**enc)
             self.decoder_left, self.decoder_right = JsccDecoder(**dec), JsccDecoder(**dec)
+        if variant == "joint":
             self.fusion_left = CrossViewAttention(hidden_channels, fusion_heads)
             self.fusion_right = CrossViewAttention(hidden_channels, fusion_heads)
 

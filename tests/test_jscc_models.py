@@ -177,8 +177,8 @@ def test_bad_inputs_give_clear_errors(tmp_path):
         StereoJscc(variant="stereo")
     bad = tmp_path / "broken.ckpt"
     bad.write_bytes(b"not a checkpoint")
-    from spikevision.errors import CheckpointNotFoundError
-    with pytest.raises(CheckpointNotFoundError, match="broken.ckpt"):
+    from spikevision.errors import CheckpointError
+    with pytest.raises(CheckpointError, match="broken.ckpt"):
         StereoJsccModel(system=dict(SMALL), init_from=str(bad))
 
 

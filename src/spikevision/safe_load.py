@@ -42,3 +42,13 @@ def load_weights_only(path: str | Path, what: str = "checkpoint") -> Any:
         first = str(err).strip().split("\n")[0][:200] or "unexpected end of file"
         raise CheckpointError(f"cannot read {what} {path}: corrupt or truncated ({type(err).__name__}: {first})"
                               ) from None
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """The ``state_dict`` of a Lightning checkpoint (or a bare state dict file), read with
+    :func:`load_weights_only`; clear errors naming the file."""
+    ckpt = load_weights_only(path)
+    state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {path} holds no state dict (found {type(ckpt).__name__})")
+    return state

@@ -14,9 +14,9 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from spikevision.errors import CheckpointError, CheckpointNotFoundError, ConfigError
+from spikevision.errors import CheckpointNotFoundError, ConfigError
 from spikevision.registry import instantiate_from_config, load_config
-from spikevision.safe_load import load_weights_only
+from spikevision.safe_load import read_state_dict
 
 
 def resolve_run(run: str | Path) -> Path:
@@ -40,16 +40,6 @@ def run_files(run: str | Path, ckpt: str | Path | None = None) -> tuple[Path, Pa
     if not ckpt_path.is_file():
         raise CheckpointNotFoundError(f"checkpoint {ckpt_path} does not exist")
     return configs[-1], ckpt_path
-
-
-def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """The ``state_dict`` of a Lightning checkpoint (or a bare state dict file), read with
-    ``weights_only=True`` (see :mod:`spikevision.safe_load`); clear errors naming the file."""
-    ckpt = load_weights_only(path)
-    state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise CheckpointError(f"checkpoint {path} holds no state dict (found {type(ckpt).__name__})")
-    return state
 
 
 def model_config(spec: dict[str, Any] | DictConfig) -> tuple[DictConfig, Path | None]:

@@ -22,10 +22,11 @@ import torch.nn.functional as F
 from lightning.pytorch.utilities import rank_zero_info
 
 from spikevision.channels import format_ratio, sample_snr_db
-from spikevision.errors import CheckpointNotFoundError, ConfigError
+from spikevision.errors import ConfigError
 from spikevision.metrics.msssim import msssim_per_image
 from spikevision.models.jscc.firing import FiringRateMonitor
 from spikevision.models.jscc.stereo import StereoJscc
+from spikevision.safe_load import read_state_dict
 from spikevision.snn.neurons import reset_states
 from spikevision.visualize import side_by_side
 
@@ -41,21 +42,10 @@ def psnr_per_image(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def load_weights_file(path: str | Path) -> dict[str, torch.Tensor]:
-    """The ``state_dict`` of a Lightning checkpoint or a bare state dict, loaded with
-    ``weights_only=True`` (no arbitrary unpickling). A run directory means its ``last.ckpt``."""
+    """The state dict of a checkpoint file or of a run directory's ``last.ckpt``
+    (:func:`spikevision.safe_load.read_state_dict`: ``weights_only=True``, one-line errors)."""
     path = Path(path).expanduser()
-    if path.is_dir():
-        path = path / "checkpoints" / "last.ckpt"
-    if not path.is_file():
-        raise CheckpointNotFoundError(f"checkpoint {path} does not exist")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # truncated, corrupt or not a torch file
-        raise CheckpointNotFoundError(f"cannot read checkpoint {path}: {type(err).__name__}: {err}") from None
-    state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise CheckpointNotFoundError(f"{path} holds no state dict")
-    return state
+    return read_state_dict(path / "checkpoints" / "last.ckpt" if path.is_dir() else path)
 
 
 class StereoJsccModel(pl.LightningModule):

@@ -83,8 +83,8 @@ def run(argv: Sequence[str] | None = None) -> dict:
     rows, details = [], {}
     for i, (model, _, ckpt) in enumerate(models):
         name = args.names[i] if args.names else ckpt.parent.parent.name.split("_", 1)[-1]
-        rows += sweep_model(name, model, batches, snrs, args.channels, csi=not args.no_csi)
         details[name] = {"checkpoint": str(ckpt), **model_details(model, batches)}
+        rows += sweep_model(name, model, batches, snrs, args.channels, csi=not args.no_csi, details=details[name])
     h, w = batches[0]["left"].shape[-2:]
     design = args.design_snr if args.design_snr is not None else models[0][0].eval_snr_db
     for codec in dict.fromkeys(c for c in args.baseline if c != "none"):

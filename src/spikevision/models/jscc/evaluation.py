@@ -32,16 +32,6 @@ def default_snrs() -> list[float]:
     return [-5.0 + 2.5 * i for i in range(9)]
 
 
-def operation_counts(model: StereoJsccModel, batch: dict[str, torch.Tensor]) -> dict[str, float]:
-    """Per stereo pair: real-input MACs, synaptic operations, and the MACs of the same network
-    run as a CNN (every layer once, dense)."""
-    left, right = batch["left"], batch["right"]
-    ops = count_operations(model, lambda: model(left, right), images=left.shape[0])
-    steps = model.system.time_steps
-    cnn_macs = sum(layer.macs / steps if layer.spike_input else layer.macs for layer in ops.layers.values())
-    return {"macs": ops.real_macs, "synops": ops.synops, "cnn_macs": cnn_macs}
-
-
 @torch.no_grad()
 def evaluate_point(model: StereoJsccModel, batches: Sequence[dict[str, torch.Tensor]], channel: str,
                    snr_db: float, csi: bool = True) -> dict[str, float]:
@@ -86,26 +76,33 @@ def firing_rates(model: StereoJsccModel, batches: Sequence[dict[str, torch.Tenso
 
 
 def model_details(model: StereoJsccModel, batches: Sequence[dict[str, torch.Tensor]]) -> dict[str, Any]:
-    """Per-layer firing rates and operation counts (per stereo pair) of one model."""
+    """Measured once per model: per-layer firing rates and their mean, and the operation counts
+    per stereo pair (real-input MACs, synaptic operations, the MACs of the same network run as a
+    CNN, i.e. every layer once and dense), in total and per layer."""
+    model.eval()
     left, right = batches[0]["left"], batches[0]["right"]
     ops = count_operations(model, lambda: model(left, right), images=left.shape[0])
-    return {"firing": firing_rates(model, batches),
+    steps = model.system.time_steps
+    rates = firing_rates(model, batches)
+    return {"firing": rates, "firing_rate": sum(rates.values()) / len(rates) if rates else None,
+            "macs": ops.real_macs, "synops": ops.synops,
+            "cnn_macs": sum(v.macs / steps if v.spike_input else v.macs for v in ops.layers.values()),
             "layers": {k: {"macs": v.macs, "synops": v.synops, "spike_input": v.spike_input,
                            "input_rate": v.input_rate} for k, v in ops.layers.items()}}
 
 
 def sweep_model(name: str, model: StereoJsccModel, batches: Sequence[dict[str, torch.Tensor]],
-                snrs: Iterable[float], channels: Iterable[str] = CHANNELS, csi: bool = True) -> list[dict[str, Any]]:
-    """One row per (channel, SNR) for ``model``; see the module doc for the columns."""
-    model.eval()
+                snrs: Iterable[float], channels: Iterable[str] = CHANNELS, csi: bool = True,
+                details: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """One row per (channel, SNR) for ``model``; see the module doc for the columns.
+    ``details``: the model's :func:`model_details` when already measured."""
+    details = details if details is not None else model_details(model, batches)
     h, w = batches[0]["left"].shape[-2:]
     rho = model.bandwidth_ratio(h, w)
-    ops = operation_counts(model, batches[0])
-    rates = firing_rates(model, batches)
-    firing = sum(rates.values()) / len(rates) if rates else None
     info = {"model": name, "variant": model.system.variant,
             "kind": "snn" if model.system.spiking else "cnn", "rho": rho, "rho_str": format_ratio(rho),
-            "time_steps": model.system.time_steps, "firing_rate": firing, **ops}
+            "time_steps": model.system.time_steps,
+            **{k: details[k] for k in ("firing_rate", "macs", "synops", "cnn_macs")}}
     rows = []
     for channel in channels:
         for snr in snrs:

@@ -6,7 +6,7 @@
 3. ``spikeclip``: embedded CLIP (stage 0) → CLIP-guided SNN (1) → HQ/LQ prompts (2) →
    quality-guided refinement (3) → evaluation table.
 
-``jscc`` (stereo JSCC: CNN, matched SNN, SNR sweep; ≈ 4 min) runs only when asked for
+``jscc`` (stereo JSCC: CNN, matched SNN, SNR sweep; ≈ 4 min estimated from the step times) runs only when asked for
 (``--only jscc``, ``make demo-jscc``), so that ``make demo`` stays under 20 minutes.
 
 ``python -m spikevision.cli.demo [--only recon|generation|spikeclip|jscc] [trainer overrides]``;

@@ -1,4 +1,4 @@
-"""``make demo-jscc``: stereo JSCC on the embedded stereo pairs (CPU, about 4 minutes).
+"""``make demo-jscc``: stereo JSCC on the embedded stereo pairs (CPU; about 4 minutes estimated from the step times).
 
 Trains the single-view CNN briefly, then the matched SNN initialised from it (same ρ = 1/16,
 AWGN at 5 dB), and runs the SNR sweep (AWGN and Rayleigh, with the JPEG/WebP separation

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from spikevision.cli.launch_scripts import script_arguments
 from spikevision.cli.train import run as train
 from spikevision.data.ndigits import NDigits
 from spikevision.metrics.fidelity import FidelityImages, compute_metrics
@@ -103,14 +104,14 @@ def main() -> None:
     real = torch.stack([val[i]["input"][..., 1:33, 1:33].clamp(max=1) for i in range(len(val))])
     results = {"real data": {"temporal_corr": consecutive_correlation(real)}}
     for codebook in ("temporal", "vanilla"):
-        overlay = [str(REPO / "train/overlays/snn_vqvae_vanilla.yaml")] if codebook == "vanilla" else []
-        s1 = train([f"lightning.trainer.max_epochs={opt.epochs1}", "lightning.trainer.enable_progress_bar=false",
-                    "--base", str(REPO / "train/stage_1/snn_vqvae_ndigits.yaml"), *overlay,
-                    "-l", opt.logdir, "-n", f"vq_{codebook}", "--no-test"])
-        s2 = train([f"lightning.trainer.max_epochs={opt.epochs2}", "lightning.trainer.enable_progress_bar=false",
-                    f"model.params.first_stage.run={s1.logdir}",
-                    "--base", str(REPO / "train/stage_2/snn_transformer_ndigits.yaml"),
-                    "-l", opt.logdir, "-n", f"prior_{codebook}", "--no-test"])
+        suffix = "_vanilla" if codebook == "vanilla" else ""
+        s1 = train([*script_arguments(f"stage_1/run_snn_vqvae_ndigits{suffix}.sh"),
+                    "-l", opt.logdir, "-n", f"vq_{codebook}", "--no-test",
+                    f"lightning.trainer.max_epochs={opt.epochs1}", "lightning.trainer.enable_progress_bar=false"])
+        s2 = train([*script_arguments(f"stage_2/run_snn_transformer_ndigits{suffix}.sh"),
+                    "-l", opt.logdir, "-n", f"prior_{codebook}", "--no-test",
+                    f"lightning.trainer.max_epochs={opt.epochs2}", "lightning.trainer.enable_progress_bar=false",
+                    f"model.params.first_stage.run={s1.logdir}"])
         prior = s2.model.eval()
         gen = torch.Generator().manual_seed(0)
         frames = torch.cat([prior.decode_codes(prior.sample_codes(64, generator=gen))

@@ -1,7 +1,10 @@
-"""Every run script built on ``train/launch.sh`` launches a config stack that builds: the merged
-config has model/data/lightning, the model instantiates, the embedded data sets up, and external
-datasets fail with the layout message. Also: the launcher itself passes configs, name and extra
-arguments on to ``main.py`` in order."""
+"""Every run script is one call of ``train/launch.sh`` and launches a config stack that builds: the
+merged config has model/data/lightning, the model instantiates (or, where it needs a previous
+stage's checkpoint or pretrained weights absent here, fails with one of our one-line errors, not a
+traceback from deep inside), the embedded data sets up, and external datasets fail with the
+layout message. Also: the launcher itself passes configs,
+name and extra arguments on to ``main.py`` in order. ``test_run_script_configs.py`` checks that
+the merged values are the ones the scripts launched before the configs were layered."""
 
 from __future__ import annotations
 
@@ -11,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from spikevision.cli.launch_scripts import launched
-from spikevision.errors import DatasetNotFoundError
+from spikevision.cli.launch_scripts import invocation, launched
+from spikevision.errors import DatasetNotFoundError, SpikevisionError
 from spikevision.registry import instantiate_from_config, merge_configs
 
 REPO = Path(__file__).resolve().parents[1]
-SCRIPTS = sorted(p for p in (REPO / "train").glob("stage_*/run_*.sh") if "launch.sh" in p.read_text())
+SCRIPTS = sorted((REPO / "train").glob("stage_*/run_*.sh"))
 
 
 def test_jscc_scripts_cover_every_dataset_architecture_and_variant():
@@ -33,9 +36,16 @@ def test_script_config_stack_builds(script, spikevision_cache):
     assert script.stem == f"run_{name}"
     assert all(c.is_file() for c in configs), [str(c) for c in configs if not c.is_file()]
     assert os.access(script, os.X_OK)
-    cfg = merge_configs(configs)
+    run = invocation(script)
+    assert run.name == name and run.configs == configs
+    cfg = merge_configs(run.configs, run.overrides)
     assert {"model", "data", "lightning"} <= set(cfg.keys())
-    model = instantiate_from_config(cfg.model, key_path="model")
+    try:
+        model = instantiate_from_config(cfg.model, key_path="model")
+    except SpikevisionError as err:  # a previous stage or pretrained weights absent here
+        assert str(err) and name.startswith(("snn_transformer_", "spikeclip_", "snn_vqvae_celeba")), err
+        model = None
+    assert model is None or hasattr(model, "training_step")
     if "jscc" in name:
         system = model.system
         assert system.spiking == ("_snn_" in name)
@@ -45,11 +55,12 @@ def test_script_config_stack_builds(script, spikevision_cache):
     data = instantiate_from_config(cfg.data, key_path="data")
     try:
         data.setup("fit")
-    except DatasetNotFoundError as err:
-        assert "Expected layout" in str(err) or "expected" in str(err).lower()
+    except DatasetNotFoundError as err:  # external data absent here: the message must guide
+        assert "Expected layout" in str(err) or "expected" in str(err).lower() or "Download" in str(err)
         return
     item = data.dataset("train")[0]
-    assert set(item) >= {"left", "right"}
+    if "jscc" in name:
+        assert set(item) >= {"left", "right"}
 
 
 def test_launcher_passes_configs_name_and_arguments(tmp_path):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from spikevision.cli.launch_scripts import script_arguments
 from spikevision.cli.train import run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,8 +24,9 @@ TINY_NET = ["model.params.network.params.ch=4", "model.params.network.params.ch_
             "model.params.time_steps=4"]
 
 
-def train(config: str, logdir: Path, *extra: str):
-    return run(["--base", str(REPO / config), "-l", str(logdir), *TINY_TRAINER, *TINY_DATA, *extra])
+def train(script: str, logdir: Path, *extra: str):
+    """Train what ``train/<script>`` launches, shortened by our overrides (they win)."""
+    return run([*script_arguments(script), "-l", str(logdir), *TINY_TRAINER, *TINY_DATA, *extra])
 
 
 def losses(logdir: Path, key: str = "train/loss") -> list[float]:
@@ -38,7 +40,7 @@ def losses(logdir: Path, key: str = "train/loss") -> list[float]:
 def test_stages_0_to_3_combine_infer_evaluate(tmp_path):
     art = f"artifacts={tmp_path / 'art'}"
     logs = tmp_path / "logs"
-    s0 = train("train/stage_0/spikeclip_clip_ndigits.yaml", logs, art, "model.params.model_name=spikevision-tiny",
+    s0 = train("stage_0/run_spikeclip_clip_ndigits.sh", logs, art, "model.params.model_name=spikevision-tiny",
                "lightning.trainer.max_steps=10", "data.params.train.params.limit=160",
                "model.base_learning_rate=1e-4")
     first, last = losses(s0.logdir)[:3], losses(s0.logdir)[-3:]
@@ -48,18 +50,18 @@ def test_stages_0_to_3_combine_infer_evaluate(tmp_path):
     assert "test/zero_shot_acc" in s0.test_metrics
 
     clip = ["model.params.clip.model_name=spikevision-tiny"]
-    s1 = train("train/stage_1/spikeclip_ndigits.yaml", logs, art, *clip, *TINY_NET)
+    s1 = train("stage_1/run_spikeclip_ndigits.sh", logs, art, *clip, *TINY_NET)
     assert {"val/clip_acc", "val/psnr"} <= set(s1.validate_after)
     assert losses(s1.logdir, "train/class_loss")
 
-    s2 = train("train/stage_2/spikeclip_prompt_ndigits.yaml", logs, art)
+    s2 = train("stage_2/run_spikeclip_prompt_ndigits.sh", logs, art)
     assert {"val/hq_acc", "val/lq_acc", "val/hq_lq_acc"} <= set(s2.validate_after)
     trainable = [n for n, p in s2.model.named_parameters() if p.requires_grad]
     assert trainable == ["prompts.ctx"]
 
-    s3 = train("train/stage_3/spikeclip_ndigits.yaml", logs, art)
+    s3 = train("stage_3/run_spikeclip_ndigits.sh", logs, art)
     assert "val/p_hq" in s3.validate_after and losses(s3.logdir, "train/prompt_loss")
-    s3b = train("train/stage_3/spikeclip_refine_ndigits.yaml", logs, art)
+    s3b = train("stage_3/run_spikeclip_refine_ndigits.sh", logs, art)
     assert "val/identity_loss" in s3b.validate_after
     for name in ("stage1_recon", "stage2_prompts", "stage3_recon", "stage3_refiner"):
         assert (tmp_path / "art" / f"{name}.pt").is_file()
@@ -68,7 +70,7 @@ def test_stages_0_to_3_combine_infer_evaluate(tmp_path):
     from spikevision.cli.spikeclip_evaluate import run as evaluate
 
     combined = combine(["--artifacts", str(tmp_path / "art")])
-    result = evaluate([str(combined), "--config", str(REPO / "train/stage_1/spikeclip_ndigits.yaml"),
+    result = evaluate([str(combined), "--config", str(REPO / "train/stage_1/run_spikeclip_ndigits.sh"),
                        "--limit", "8", "-o", str(tmp_path / "eval"), art, *clip])
     methods = result["methods"]
     assert set(methods) == {"stage1", "stage3", "refined"}

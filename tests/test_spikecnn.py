@@ -9,13 +9,14 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from spikevision.cli.launch_scripts import merged_config
 from spikevision.losses.perceptual import (
     VGGPerceptualLoss,
     WeightsNotFoundError,
     load_vgg19_features,
 )
 from spikevision.models.spikecnn import SemiUNet, SpikeCnnModel
-from spikevision.registry import instantiate_from_config, load_config
+from spikevision.registry import instantiate_from_config
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = str(REPO / "tests" / "configs" / "tiny_spikecnn.yaml")
@@ -141,9 +142,7 @@ def test_short_training_lowers_the_loss():
 
 @pytest.mark.parametrize("name", ["ndigits", "pairs", "ucaltech", "ucifar"])
 def test_stage1_configs_build(name, tmp_path, empty_hub):
-    path = REPO / "train" / "stage_1" / f"spikecnn_{name}.yaml"
-    assert (REPO / "train" / "stage_1" / f"run_spikecnn_{name}.sh").is_file()
-    cfg = load_config(path)
+    cfg = merged_config([REPO / "train" / "stage_1" / f"run_spikecnn_{name}.sh"])
     with pytest.warns(UserWarning, match="VGG"):  # offline: the perceptual term switches off
         model = instantiate_from_config(cfg.model, key_path="model")
     assert isinstance(model, SpikeCnnModel) and model.lambda_l2 == 100.0

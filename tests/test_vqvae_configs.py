@@ -9,29 +9,32 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from spikevision.cli.launch_scripts import launched, merged_config
 from spikevision.losses.pretrained import WeightsNotFoundError
 from spikevision.registry import instantiate_from_config, load_config
 
 REPO = Path(__file__).resolve().parents[1]
-STAGE1 = sorted((REPO / "train/stage_1").glob("snn_vqvae_*.yaml"))
-STAGE2 = sorted((REPO / "train/stage_2").glob("snn_transformer_*.yaml"))
+STAGE1 = sorted((REPO / "train/stage_1").glob("run_snn_vqvae_*.sh"))
+STAGE2 = sorted((REPO / "train/stage_2").glob("run_snn_transformer_*.sh"))
 DATASETS = ["ndigits", "ndigits_image", "nmnist", "dvscifar10", "celeba"]
 
 
 def test_every_dataset_has_both_codebook_variants_and_scripts():
     for ds in DATASETS:
         for stage, stem in (("stage_1", "snn_vqvae"), ("stage_2", "snn_transformer")):
-            assert (REPO / f"train/{stage}/{stem}_{ds}.yaml").is_file()
             for variant in ("", "_vanilla"):
                 script = REPO / f"train/{stage}/run_{stem}_{ds}{variant}.sh"
                 assert script.is_file() and script.stat().st_mode & 0o111, script
-                assert f"-n {stem}_{ds}{variant}" in script.read_text()
-    assert load_config(REPO / "train/overlays/snn_vqvae_vanilla.yaml").model.params.codebook == "vanilla"
+                assert launched(script)[0] == f"{stem}_{ds}{variant}"
+    assert load_config(REPO / "train/base/snn_vqvae_vanilla.yaml").model.params.codebook == "vanilla"
+    for ds in DATASETS:  # a vanilla prior reads the vanilla stage-1 run
+        cfg = merged_config([REPO / f"train/stage_2/run_snn_transformer_{ds}_vanilla.sh"])
+        assert cfg.model.params.first_stage.run == f"logs/*_snn_vqvae_{ds}_vanilla"
 
 
-@pytest.mark.parametrize("path", [p for p in STAGE1 if p.stem != "snn_vqvae_vanilla"], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", STAGE1, ids=lambda p: p.stem[4:])
 def test_stage1_configs_build(path, tmp_path, monkeypatch):
-    cfg = load_config(path)
+    cfg = merged_config([path])
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))  # nothing cached
     if cfg.model.params.lossconfig.params.get("perceptual_weight", 0) > 0:  # LPIPS: VGG16 needed
         with pytest.raises(WeightsNotFoundError, match="vgg16"):
@@ -39,7 +42,7 @@ def test_stage1_configs_build(path, tmp_path, monkeypatch):
         cfg.model.params.lossconfig.params.perceptual_weight = 0.0
     with torch.device("meta"):
         model = instantiate_from_config(cfg.model, key_path="model")
-    assert model.quantize.kind == "temporal"
+    assert model.quantize.kind == ("vanilla" if path.stem.endswith("_vanilla") else "temporal")
     params = cfg.model.params
     if "ndigits" not in path.stem:  # the paper's full-size settings
         assert (params.embed_dim, params.time_steps, params.ddconfig.num_res_blocks) == (256, 4, 2)
@@ -53,9 +56,9 @@ def test_stage1_configs_build(path, tmp_path, monkeypatch):
     assert data.batch_size == cfg.data.params.batch_size
 
 
-@pytest.mark.parametrize("path", STAGE2, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", STAGE2, ids=lambda p: p.stem[4:])
 def test_stage2_transformer_configs_build(path):
-    cfg = load_config(path)
+    cfg = merged_config([path])
     params = cfg.model.params
     assert str(params.first_stage.run).startswith("logs/*_snn_vqvae_")
     node = OmegaConf.to_container(params.transformer_config)

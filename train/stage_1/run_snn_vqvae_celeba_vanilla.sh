@@ -1,7 +1,4 @@
 #!/usr/bin/env bash
 # Stage 1 of generation: spiking VQ-VAE with the vanilla (per-time-step) codebook on celeba.
 # Extra arguments are passed on, e.g. `lightning.trainer.devices=1` or `-n myrun`.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-PY=${PYTHON:-.venv/bin/python}
-exec "$PY" main.py --base train/stage_1/snn_vqvae_celeba.yaml train/overlays/snn_vqvae_vanilla.yaml -n snn_vqvae_celeba_vanilla "$@"
+exec "$(dirname "$0")/../launch.sh" snn_vqvae_celeba_vanilla base/snn_vqvae.yaml base/snn_vqvae_images.yaml base/snn_vqvae_vanilla.yaml data/celeba.yaml profiles/gpu4_ddp.yaml -- model.params.lossconfig.params.disc_start=30001 model.params.lossconfig.params.disc_start_unit=step "$@"

@@ -1,7 +1,4 @@
 #!/usr/bin/env bash
 # Stage 1 of generation: spiking VQ-VAE with the temporal codebook on dvscifar10.
 # Extra arguments are passed on, e.g. `lightning.trainer.devices=1` or `-n myrun`.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-PY=${PYTHON:-.venv/bin/python}
-exec "$PY" main.py --base train/stage_1/snn_vqvae_dvscifar10.yaml -n snn_vqvae_dvscifar10 "$@"
+exec "$(dirname "$0")/../launch.sh" snn_vqvae_dvscifar10 base/snn_vqvae.yaml data/dvscifar10.yaml profiles/gpu4_ddp.yaml -- model.params.lossconfig.params.disc_start=50 lightning.trainer.max_epochs=200 "$@"

@@ -1,7 +1,4 @@
 #!/usr/bin/env bash
 # Stage 1 of generation: spiking VQ-VAE with the temporal codebook on ndigits_image.
 # Extra arguments are passed on, e.g. `lightning.trainer.devices=1` or `-n myrun`.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-PY=${PYTHON:-.venv/bin/python}
-exec "$PY" main.py --base train/stage_1/snn_vqvae_ndigits_image.yaml -n snn_vqvae_ndigits_image "$@"
+exec "$(dirname "$0")/../launch.sh" snn_vqvae_ndigits_image base/snn_vqvae.yaml base/snn_vqvae_images.yaml data/ndigits_image.yaml base/snn_vqvae_small.yaml profiles/one_device.yaml -- model.params.ddconfig.in_channels=1 model.params.ddconfig.out_channels=1 model.params.lossconfig.params.disc_in_channels=1 model.params.lossconfig.params.perceptual_weight=0.0 "$@"

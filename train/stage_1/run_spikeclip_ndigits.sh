@@ -1,7 +1,4 @@
 #!/usr/bin/env bash
 # SpikeCLIP stage 1: CLIP-guided spiking reconstruction on ndigits. Extra arguments are passed on to main.py
 # (e.g. `lightning.trainer.max_epochs=2`, `artifacts=/tmp/spikeclip`, dataset roots).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-PY=${PYTHON:-.venv/bin/python}
-exec "$PY" main.py --base train/stage_1/spikeclip_ndigits.yaml "$@"
+exec "$(dirname "$0")/../launch.sh" spikeclip_ndigits base/snn_recon.yaml base/snn_recon_small.yaml base/spikeclip.yaml data/ndigits_events.yaml profiles/one_device.yaml -- model.params.clip.model_name=spikevision-digits 'model.params.clip.pretrained=${artifacts}/stage0_clip.pt' model.params.monitor=val/psnr lightning.trainer.max_epochs=3 "$@"

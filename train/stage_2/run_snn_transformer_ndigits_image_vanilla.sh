@@ -1,7 +1,4 @@
 #!/usr/bin/env bash
 # Stage 2 of generation: spiking GPT prior over the vanilla-codebook stage-1 codes on ndigits_image.
 # Extra arguments are passed on, e.g. `model.params.first_stage.run=logs/<run>` or `-n myrun`.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-PY=${PYTHON:-.venv/bin/python}
-exec "$PY" main.py --base train/stage_2/snn_transformer_ndigits_image.yaml -n snn_transformer_ndigits_image_vanilla model.params.first_stage.run='logs/*_snn_vqvae_ndigits_image_vanilla' "$@"
+exec "$(dirname "$0")/../launch.sh" snn_transformer_ndigits_image_vanilla base/snn_transformer.yaml data/ndigits_image.yaml base/snn_transformer_small.yaml profiles/one_device.yaml -- 'model.params.first_stage.run=logs/*_snn_vqvae_ndigits_image_vanilla' "$@"

@@ -1,7 +1,4 @@
 #!/usr/bin/env bash
 # SpikeCLIP stage 2: HQ/LQ prompt learning on ncaltech101. Extra arguments are passed on to main.py
 # (e.g. `lightning.trainer.max_epochs=2`, `artifacts=/tmp/spikeclip`, dataset roots).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-PY=${PYTHON:-.venv/bin/python}
-exec "$PY" main.py --base train/stage_2/spikeclip_prompt_ncaltech101.yaml "$@"
+exec "$(dirname "$0")/../launch.sh" spikeclip_prompt_ncaltech101 base/spikeclip_prompt.yaml data/ncaltech101.yaml profiles/gpu1.yaml -- data.params.batch_size=32 "$@"

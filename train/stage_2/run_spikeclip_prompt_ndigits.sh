@@ -1,7 +1,4 @@
 #!/usr/bin/env bash
 # SpikeCLIP stage 2: HQ/LQ prompt learning on ndigits. Extra arguments are passed on to main.py
 # (e.g. `lightning.trainer.max_epochs=2`, `artifacts=/tmp/spikeclip`, dataset roots).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-PY=${PYTHON:-.venv/bin/python}
-exec "$PY" main.py --base train/stage_2/spikeclip_prompt_ndigits.yaml "$@"
+exec "$(dirname "$0")/../launch.sh" spikeclip_prompt_ndigits base/spikeclip_prompt.yaml data/ndigits_events.yaml profiles/one_device.yaml -- model.params.label_smoothing=0.0 lightning.trainer.max_epochs=2 "$@"

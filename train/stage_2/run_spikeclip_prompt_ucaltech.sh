@@ -1,7 +1,4 @@
 #!/usr/bin/env bash
 # SpikeCLIP stage 2: HQ/LQ prompt learning on ucaltech. Extra arguments are passed on to main.py
 # (e.g. `lightning.trainer.max_epochs=2`, `artifacts=/tmp/spikeclip`, dataset roots).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-PY=${PYTHON:-.venv/bin/python}
-exec "$PY" main.py --base train/stage_2/spikeclip_prompt_ucaltech.yaml "$@"
+exec "$(dirname "$0")/../launch.sh" spikeclip_prompt_ucaltech base/spikeclip_prompt.yaml data/ucaltech.yaml profiles/gpu1.yaml -- data.params.batch_size=32 data.params.test=null lightning.trainer.max_epochs=10 "$@"

@@ -1,7 +1,4 @@
 #!/usr/bin/env bash
 # SpikeCLIP stage 3: quality-guided SNN fine-tuning on ncaltech101. Extra arguments are passed on to main.py
 # (e.g. `lightning.trainer.max_epochs=2`, `artifacts=/tmp/spikeclip`, dataset roots).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-PY=${PYTHON:-.venv/bin/python}
-exec "$PY" main.py --base train/stage_3/spikeclip_ncaltech101.yaml "$@"
+exec "$(dirname "$0")/../launch.sh" spikeclip_ncaltech101 base/spikeclip_stage3.yaml base/spikeclip_finetune.yaml data/ncaltech101.yaml profiles/gpu4_ddp.yaml -- lightning.trainer.max_epochs=30 "$@"

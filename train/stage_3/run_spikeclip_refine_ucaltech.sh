@@ -1,7 +1,4 @@
 #!/usr/bin/env bash
 # SpikeCLIP stage 3: quality-guided U-Net refiner on ucaltech. Extra arguments are passed on to main.py
 # (e.g. `lightning.trainer.max_epochs=2`, `artifacts=/tmp/spikeclip`, dataset roots).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-PY=${PYTHON:-.venv/bin/python}
-exec "$PY" main.py --base train/stage_3/spikeclip_refine_ucaltech.yaml "$@"
+exec "$(dirname "$0")/../launch.sh" spikeclip_refine_ucaltech base/spikeclip_stage3.yaml base/spikeclip_refine.yaml data/ucaltech.yaml profiles/gpu4_ddp.yaml -- "$@"

@@ -1,7 +1,7 @@
 """Generation demo on N-Digits events (CPU, a few minutes): stage 1 → stage 2 → sample.
 
-Trains the spiking VQ-VAE with the temporal codebook (train/stage_1/snn_vqvae_ndigits.yaml),
-then the spiking GPT prior on its codes (train/stage_2/snn_transformer_ndigits.yaml), samples
+Trains the spiking VQ-VAE with the temporal codebook (what train/stage_1/run_snn_vqvae_ndigits.sh
+launches), then the spiking GPT prior on its codes (train/stage_2/run_snn_transformer_ndigits.sh), samples
 event data with sample/sample_event.yaml, and prints the path of the GIF grid. Extra arguments
 are overrides for both training runs, e.g. ``lightning.trainer.max_epochs=1``.
 
@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from spikevision.cli.console import console_main, parse_with_overrides
+from spikevision.cli.launch_scripts import script_arguments
 from spikevision.cli.sample import run as sample
 from spikevision.cli.train import run as train
 
 REPO = Path(__file__).resolve().parents[3]
-STAGE1 = REPO / "train" / "stage_1" / "snn_vqvae_ndigits.yaml"
-STAGE2 = REPO / "train" / "stage_2" / "snn_transformer_ndigits.yaml"
+STAGE1 = "stage_1/run_snn_vqvae_ndigits.sh"
+STAGE2 = "stage_2/run_snn_transformer_ndigits.sh"
 SAMPLE = REPO / "sample" / "sample_event.yaml"
 
 
@@ -38,10 +39,10 @@ def run(argv: Sequence[str] | None = None) -> Path:
     opt = parse_with_overrides(get_parser(), argv)
     logs = opt.logdir
     extra = [*opt.overrides, "-l", logs]
-    # overrides go first: `--base` takes every following non-option argument
-    s1 = train([*extra, "--base", str(STAGE1), "-n", "demo_snn_vqvae_ndigits", "--no-test"])
-    s2 = train([*extra, f"model.params.first_stage.run={s1.logdir}", "--base", str(STAGE2),
-                "-n", "demo_snn_transformer_ndigits", "--no-test"])
+    # the run scripts' own overrides come first; ours (given after) win
+    s1 = train([*script_arguments(STAGE1), "-n", "demo_snn_vqvae_ndigits", "--no-test", *extra])
+    s2 = train([*script_arguments(STAGE2), "-n", "demo_snn_transformer_ndigits", "--no-test",
+                f"model.params.first_stage.run={s1.logdir}", *extra])
     paths = sample(["--base", str(SAMPLE), f"sample.run={s2.logdir}", "sample.num_samples=32",
                     f"sample.out_dir={s2.logdir / 'samples' / 'demo'}"])
     s1_val = {k: v for k, v in s1.validate_after.items() if k in ("val/psnr", "val/ssim", "val/perplexity")}

@@ -17,15 +17,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from spikevision.cli.console import console_main, parse_with_overrides
+from spikevision.cli.launch_scripts import script_arguments
 from spikevision.cli.train import run as train_run
 
 REPO = Path(__file__).resolve().parents[3]
-STAGES = [  # (config, shortened-run overrides)
-    ("train/stage_0/spikeclip_clip_ndigits.yaml", ["lightning.trainer.max_epochs=6"]),
-    ("train/stage_1/spikeclip_ndigits.yaml", []),  # 3 epochs: CLIP accuracy jumps in the third
-    ("train/stage_2/spikeclip_prompt_ndigits.yaml", ["lightning.trainer.max_epochs=1"]),
-    ("train/stage_3/spikeclip_ndigits.yaml", ["lightning.trainer.max_epochs=1"]),
-    ("train/stage_3/spikeclip_refine_ndigits.yaml", ["lightning.trainer.max_epochs=1"]),
+STAGES = [  # (run script under train/, shortened-run overrides)
+    ("stage_0/run_spikeclip_clip_ndigits.sh", ["lightning.trainer.max_epochs=6"]),
+    ("stage_1/run_spikeclip_ndigits.sh", []),  # 3 epochs: CLIP accuracy jumps in the third
+    ("stage_2/run_spikeclip_prompt_ndigits.sh", ["lightning.trainer.max_epochs=1"]),
+    ("stage_3/run_spikeclip_ndigits.sh", ["lightning.trainer.max_epochs=1"]),
+    ("stage_3/run_spikeclip_refine_ndigits.sh", ["lightning.trainer.max_epochs=1"]),
 ]
 QUIET = ["lightning.trainer.enable_model_summary=false"]
 
@@ -48,13 +49,13 @@ def run(argv: Sequence[str] | None = None) -> Path:
     art = f"artifacts={opt.artifacts}"
     start = time.time()
     summary = []
-    for config, quick in STAGES:
-        result = train_run(["--base", str(REPO / config), "-l", opt.logdir, art, *QUIET, *([] if opt.full else quick),
-                      *overrides])
+    for script, quick in STAGES:
+        result = train_run([*script_arguments(script), "-l", opt.logdir, art, *QUIET, *([] if opt.full else quick),
+                            *overrides])
         metrics = {**result.validate_after, **result.test_metrics}
         shown = {k: round(v, 4) for k, v in metrics.items()
                  if k.split("/")[-1] in ("zero_shot_acc", "clip_acc", "psnr", "ssim", "hq_lq_acc", "p_hq")}
-        summary.append((Path(config).stem, shown, result.logdir))
+        summary.append((f"{script.split('/')[0]} {Path(script).stem[4:]}", shown, result.logdir))
 
     from spikevision.cli.spikeclip_combine import run as combine
     from spikevision.cli.spikeclip_evaluate import run as evaluate
@@ -63,7 +64,7 @@ def run(argv: Sequence[str] | None = None) -> Path:
     combined = combine(["--artifacts", str(opt.artifacts)])
     infer([str(combined), str(REPO / "tests" / "data" / "nmnist_sample.bin"), "-o",
            str(opt.artifacts / "infer_nmnist"), "--repeats", "10"])
-    table = evaluate([str(combined), "--config", str(REPO / "train/stage_1/spikeclip_ndigits.yaml"),
+    table = evaluate([str(combined), "--config", str(REPO / "train/stage_1/run_spikeclip_ndigits.sh"),
                       "-o", str(opt.artifacts / "eval_test"), art,
                       "--title", "SpikeCLIP on N-Digits (test split)"])["table_path"]
     print(f"\n=== SpikeCLIP demo on N-Digits ({(time.time() - start) / 60:.1f} min) ===")

@@ -1,7 +1,7 @@
 """Generative metrics of a folder of samples against a dataset split (torch-fidelity).
 
     python -m spikevision.cli.fidelity --samples logs/<run>/samples/<tag>/samples \\
-        --config train/stage_1/snn_vqvae_ndigits.yaml --split validation \\
+        --config train/stage_1/run_snn_vqvae_ndigits.sh --split validation \\
         [--metrics fid isc kid prc] [--inception-weights PATH] [--key input --crop 32]
 
 The reference dataset is ``data.params.<split>`` of ``--config``; ``--key``/``--crop``/``--clip``
@@ -17,18 +17,21 @@ import json
 from collections.abc import Sequence
 
 from spikevision.cli.console import console_main
+from spikevision.cli.launch_scripts import merged_config
 from spikevision.errors import ConfigError, SpikevisionError
 from spikevision.metrics.fidelity import METRICS, FidelityImages, compute_metrics
-from spikevision.registry import instantiate_from_config, load_config
+from spikevision.registry import instantiate_from_config
 from spikevision.sample.loading import model_config
 
 
-def reference_settings(config_path: str) -> tuple[dict, dict]:
-    """(data section, data-conversion defaults) of a train config; a stage-2 config defers to
-    its first stage's model params."""
-    cfg = load_config(config_path)
+def reference_settings(sources: str | Sequence[str]) -> tuple[dict, dict]:
+    """(data section, data-conversion defaults) of a train config (files merged left to right, or a
+    run script standing for the configs it launches); a stage-2 config defers to its first stage's
+    model params."""
+    sources = [sources] if isinstance(sources, str) else list(sources)
+    cfg = merged_config(sources)
     if "data" not in cfg:
-        raise ConfigError(f"{config_path} has no 'data' section")
+        raise ConfigError(f"{' '.join(sources)} has no 'data' section")
     params = cfg.get("model", {}).get("params", {}) or {}
     if "first_stage" in params:
         try:
@@ -43,7 +46,9 @@ def reference_settings(config_path: str) -> tuple[dict, dict]:
 def run(argv: Sequence[str] | None = None) -> dict[str, float]:
     p = argparse.ArgumentParser(prog="spikevision.cli.fidelity", description=__doc__.split("\n")[0])
     p.add_argument("--samples", required=True, help="folder of sample PNGs")
-    p.add_argument("--config", required=True, help="train config whose data section gives the reference")
+    p.add_argument("--config", required=True, nargs="+", metavar="CONFIG",
+                   help="train configs merged left to right, or a run script (train/stage_*/run_*.sh); "
+                        "their data section gives the reference")
     p.add_argument("--split", default="validation", choices=("train", "validation", "test"))
     p.add_argument("--metrics", nargs="+", default=list(METRICS), choices=METRICS)
     p.add_argument("--inception-weights", default=None, help="torch-fidelity Inception-v3 .pth")

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+from omegaconf import DictConfig
 
 from spikevision.errors import ConfigError
 
@@ -29,3 +36,64 @@ def run_script(name: str) -> Path:
     if not found:
         raise ConfigError(f"no run script run_{name}.sh under {REPO / 'train'}")
     return found[0]
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What a run script passes to ``main.py``: the run name, config files (merge order), overrides."""
+
+    name: str
+    configs: list[Path]
+    overrides: list[str]
+
+
+def invocation(script: str | Path, timeout: float = 30.0) -> Invocation:
+    """Run ``script`` with a stand-in interpreter that records its arguments, and parse them as
+    ``main.py`` would (``--base`` list, ``-n`` or the first config's stem as the name, the
+    ``dotted.key=value`` overrides). Works for any script form, one-line launcher or not."""
+    from spikevision.cli.train import get_parser
+
+    script = Path(script).resolve()
+    with tempfile.TemporaryDirectory() as tmp:
+        fake = Path(tmp) / "python"
+        fake.write_text("#!/usr/bin/env bash\nprintf '%s\\0' \"$@\"\n")
+        fake.chmod(0o755)
+        done = subprocess.run([str(script)], capture_output=True, env={**os.environ, "PYTHON": str(fake)},
+                              timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise ConfigError(f"{script} failed with status {done.returncode}: {done.stderr.decode()[-500:]}")
+    words = done.stdout.decode().split("\0")[:-1]
+    if not words or words[0] != "main.py":
+        raise ConfigError(f"{script} does not run main.py (ran {words[:1]})")
+    opt, unknown = get_parser().parse_known_args(words[1:])
+    overrides = [b for b in opt.base if "=" in b] + unknown
+    configs = [REPO / b for b in opt.base if "=" not in b]
+    name = opt.name or (configs[0].stem if configs else "")
+    return Invocation(name, configs, overrides)
+
+
+def script_arguments(script: str | Path) -> list[str]:
+    """``main.py`` arguments (``--base CONFIG... OVERRIDE...``) of a run script, given as a path
+    relative to ``train/`` (``stage_1/run_snn_vqvae_ndigits.sh``) or absolute: the demos and
+    benchmarks launch exactly what the script launches, plus their own arguments after these."""
+    path = Path(script) if Path(script).is_absolute() else REPO / "train" / script
+    run = invocation(path)
+    return ["--base", *map(str, run.configs), *run.overrides]
+
+
+def merged_config(sources: Sequence[str | Path], overrides: Sequence[str] = ()) -> DictConfig:
+    """Merge ``sources`` left to right, then ``overrides``: each source is a YAML file or a run
+    script (``train/stage_1/run_spikeclip_ndigits.sh``), which stands for the configs and overrides
+    it launches. This is what ``--config`` of the evaluation commands accepts."""
+    from spikevision.registry import merge_configs
+
+    configs: list[str | Path] = []
+    launched_overrides: list[str] = []
+    for source in sources:
+        if str(source).endswith(".sh"):
+            run = invocation(source)
+            configs += run.configs
+            launched_overrides += run.overrides
+        else:
+            configs.append(source)
+    return merge_configs(configs, [*launched_overrides, *overrides])

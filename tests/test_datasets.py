@@ -182,3 +182,34 @@ def test_uhsr_reads_each_file_once_for_input_and_target(tmp_path):
     ds.reader = lambda p: calls.append(p) or original(p)
     item = ds[0]
     assert "input" in item and "image" in item and len(calls) == 1
+
+
+def test_ncaltech101_validation_is_held_out_of_train_not_test(tmp_path):
+    from omegaconf import OmegaConf
+
+    from spikevision.data.datamodule import DataModuleFromConfig
+
+    root = tmp_path / "ncal"
+    rng = np.random.default_rng(3)
+    for cls in ("accordion", "yin_yang"):
+        (root / cls).mkdir(parents=True)
+        for i in range(1, 21):
+            write_atis_bin(root / cls / f"image_{i:04d}.bin", _random_events(rng, 50, 240, 180))
+    params = {"root": str(root), "size": (16, 16), "test_fraction": 0.2, "cache_dir": False}
+    files = {s: {r.path for r in NCaltech101(split=s, **params).recordings} for s in ("train", "validation", "test")}
+    assert len(files["test"]) == 8 and len(files["validation"]) == 4 and len(files["train"]) == 28
+    assert not files["validation"] & files["test"] and not files["validation"] & files["train"]
+    assert files["validation"] == {r.path for r in NCaltech101(split="validation", **params).recordings}
+    assert {r.path for r in NCaltech101(split="test", val_fraction=0.3, **params).recordings} == files["test"]
+    # the shipped N-Caltech101 stacks validate on the held-out part, never on the test split
+    from spikevision.cli.launch_scripts import merged_config
+
+    scripts = sorted((Path(__file__).resolve().parents[1] / "train").glob("stage_*/run_*ncaltech101.sh"))
+    assert len(scripts) == 4
+    for script in scripts:
+        cfg = merged_config([script])
+        assert cfg.data.params.validation.params.split == "validation", script
+        node = OmegaConf.to_container(cfg.data.params.validation, resolve=True)
+        node["params"].update(params, image_root=None)
+        dm = DataModuleFromConfig(batch_size=2, validation=node)
+        assert {r.path for r in dm.dataset("validation").recordings} == files["validation"]

@@ -17,7 +17,6 @@ from spikevision.io import (
     read_events,
     read_spike_dat,
     read_uhsr_npz,
-    uhsr_to_channels,
     write_aedat2,
     write_atis_bin,
     write_events,
@@ -145,14 +144,14 @@ def test_real_jaer_header_parses_to_no_events():
 def test_aedat_hand_built_bytes(tmp_path):
     path = tmp_path / "hand.aedat"
     body = bytes.fromhex(
-        "000000FE 00000100"  # x=127-127=0, y=0, bit0=0 -> ON, t=256
-        "00007F01 00000200"  # x=127-0=127, y=127, bit0=1 -> OFF, t=512
-        "00002A55 00000300"  # (0x55&0xFE)>>1=42 -> x=85, y=0x2A=42, OFF, t=768
+        "000000FE 00000100"  # x=127-127=0, dat2mat y=0 (bottom) -> row 127, bit0=0 -> ON, t=256
+        "00007F01 00000200"  # x=127-0=127, dat2mat y=127 (top) -> row 0, bit0=1 -> OFF, t=512
+        "00002A55 00000300"  # (0x55&0xFE)>>1=42 -> x=85, dat2mat y=0x2A=42 -> row 85, OFF, t=768
     )
     path.write_bytes(b"#!AER-DAT2.0\r\n# hand made\r\n" + body)
     ev = read_aedat2(path)
     np.testing.assert_array_equal(ev["x"], [0, 127, 85])
-    np.testing.assert_array_equal(ev["y"], [0, 127, 42])
+    np.testing.assert_array_equal(ev["y"], [127, 0, 85])  # top-down rows, like the other readers
     np.testing.assert_array_equal(ev["p"], [1, 0, 0])
     np.testing.assert_array_equal(ev["t"], [256, 512, 768])
     assert read_aedat2_header(path) == ["#!AER-DAT2.0", "# hand made"]
@@ -273,25 +272,6 @@ def test_uhsr_missing_keys(tmp_path):
     assert "['frames', 'y']" in str(info.value)
 
 
-def test_uhsr_to_channels_small():
-    spk = np.arange(8 * 6 * 6).reshape(8, 6, 6) % 2
-    out = uhsr_to_channels(spk, crop=(1, 5), group=4)
-    assert out.shape == (2, 4, 4) and out.dtype == np.float32
-    np.testing.assert_array_equal(out[0], spk[0:4, 1:5, 1:5].sum(axis=0))
-    np.testing.assert_array_equal(out[1], spk[4:8, 1:5, 1:5].sum(axis=0))
-    with pytest.raises(ValueError, match="groups of 3"):
-        uhsr_to_channels(spk, crop=(1, 5), group=3)
-
-
-def test_uhsr_to_channels_default_crop():
-    spk = np.zeros((8, 250, 250), np.uint8)
-    spk[:, 13:237, 13:237] = 1
-    spk[:, 0, 0] = 1  # outside the crop: must not count
-    out = uhsr_to_channels(spk)
-    assert out.shape == (2, 224, 224)
-    assert np.all(out == 4)
-
-
 # ----------------------------------------------------------------------------- dispatch
 
 
@@ -324,3 +304,208 @@ def test_read_events_errors(tmp_path):
     np.save(tmp_path / "plain.npy", np.zeros(3))
     with pytest.raises(EventFormatError, match="fields"):
         read_events(tmp_path / "plain.npy")
+
+
+# ----------------------------------------------------------------------------- bad inputs (issue 10)
+
+ALEX_PREFIX = DATA / "dvs128_alex_walking_prefix.aedat"  # header + first 6000 events of
+# ../shared/data/real/dvs128_alex_walking_again.aedat (a person walking away from a DVS128)
+ALEX_FULL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "dvs128_alex_walking_again.aedat"
+
+
+def _one_line_error(call, *match: str) -> str:
+    with pytest.raises(EventFormatError) as info:
+        call()
+    msg = str(info.value)
+    assert "\n" not in msg, msg
+    for m in match:
+        assert m in msg, msg
+    return msg
+
+
+def _npy_header(shape: tuple[int, ...]) -> bytes:
+    header = (f"{{'descr': [('x', '<u2'), ('y', '<u2'), ('t', '<i8'), ('p', '|i1')], "
+              f"'fortran_order': False, 'shape': {shape}, }}")
+    header += " " * (118 - len(header)) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode()
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+def test_truncated_empty_and_random_event_files_are_refused(tmp_path, suffix):
+    import os
+
+    good = tmp_path / f"good{suffix}"
+    write_events(good, _random_events(np.random.default_rng(7), 50, 33, 10**5))
+    data = good.read_bytes()
+    cases = {"truncated": data[: len(data) - 17], "empty": b"", "random": os.urandom(400)}
+    for name, content in cases.items():
+        path = tmp_path / f"{name}{suffix}"
+        path.write_bytes(content)
+        _one_line_error(lambda p=path: read_events(p), str(path))
+
+
+def test_uhsr_truncated_empty_and_random_files_are_refused(tmp_path):
+    import os
+
+    write_uhsr_npz(tmp_path / "good.npz", np.zeros((8, 16, 16), np.uint8), 3)
+    data = (tmp_path / "good.npz").read_bytes()
+    for name, content in {"truncated": data[: len(data) // 2], "empty": b"", "random": os.urandom(500)}.items():
+        path = tmp_path / f"{name}.npz"
+        path.write_bytes(content)
+        _one_line_error(lambda p=path: read_uhsr_npz(p), str(path), "re-copy")
+
+
+def test_npy_header_claiming_more_events_than_the_file_holds_allocates_nothing(tmp_path):
+    path = tmp_path / "huge.npy"
+    path.write_bytes(_npy_header((10**11,)) + bytes(26))  # one event's bytes; the header claims 10**11
+    _one_line_error(lambda: read_events(path), str(path), "(100000000000,)", "only 26 bytes")
+    arch = tmp_path / "huge.npz"  # the same header inside an archive member
+    import zipfile
+
+    with zipfile.ZipFile(arch, "w") as z:
+        z.writestr("events.npy", _npy_header((10**11,)) + bytes(26))
+    _one_line_error(lambda: read_events(arch), str(arch), "events", "only 26 bytes")
+
+
+@pytest.mark.parametrize(
+    ("fields", "match"),
+    [
+        ({"x": [-1, 2]}, "'x' outside 0..65535"),  # would wrap to 65535 as uint16
+        ({"y": [0, 70000]}, "'y' outside"),
+        ({"x": [1.5, 2.0]}, "'x' has dtype float64"),
+        ({"t": [np.nan, 1.0]}, "1 of them NaN"),
+        ({"t": [0.25, 0.5]}, "integer microseconds"),
+        ({"p": [0, 2]}, "not 0/1 or -1/+1"),
+        ({"x": ["a", "b"]}, "non-numeric"),
+        ({"x": [1, 2, 3]}, "lengths"),
+    ],
+)
+def test_event_fields_with_wrong_values_or_dtypes_are_refused(tmp_path, fields, match):
+    arrays = {"x": [1, 2], "y": [3, 4], "t": [10, 20], "p": [0, 1], **fields}
+    np.savez(tmp_path / "ev.npz", **{k: np.asarray(v) for k, v in arrays.items()})
+    _one_line_error(lambda: read_events(tmp_path / "ev.npz"), str(tmp_path / "ev.npz"), match)
+    if len(arrays["x"]) == 2 and np.asarray(arrays["x"]).dtype.kind != "U":  # as a structured .npy too
+        dtype = [(k, np.asarray(v).dtype) for k, v in arrays.items()]
+        rec = np.zeros(2, dtype=dtype)
+        for k, v in arrays.items():
+            rec[k] = v
+        np.save(tmp_path / "ev.npy", rec)
+        _one_line_error(lambda: read_events(tmp_path / "ev.npy"), match)
+
+
+def test_object_npy_is_refused_without_unpickling(tmp_path):
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    _one_line_error(lambda: read_events(tmp_path / "obj.npy"), "Python objects", "refused")
+
+
+@pytest.mark.parametrize(
+    ("spk", "label", "match"),
+    [
+        (np.full((2, 4, 4), -1, np.int64), 1, "other than 0 and 1"),  # would wrap to 255
+        (np.full((2, 4, 4), 0.5), 1, "other than 0 and 1"),
+        (np.zeros((2, 4, 4), np.uint8), np.array("cat"), "integer class index"),
+        (np.zeros((2, 4, 4), np.uint8), np.float64(1.5), "integer class index"),
+    ],
+)
+def test_uhsr_bad_values_are_refused(tmp_path, spk, label, match):
+    np.savez(tmp_path / "u.npz", spk=spk, label=label)
+    _one_line_error(lambda: read_uhsr_npz(tmp_path / "u.npz"), str(tmp_path / "u.npz"), match)
+
+
+# ----------------------------------------------------------------------------- AER-DAT orientation, chips
+
+
+def _row_centroid(ev: np.ndarray, height: int = 128) -> float:
+    rows = np.bincount(ev["y"].astype(np.int64), minlength=height)
+    return float((rows * np.arange(height)).sum() / rows.sum())
+
+
+def test_real_dvs128_recording_is_upright():
+    """A person walking away: head and torso give most events, so activity sits in the upper rows
+    (row = y, top-down). Decoded with dat2mat's upward y the centroid would be in the lower half."""
+    from spikevision.io import read_aedat2_chip
+
+    chip = read_aedat2_chip(ALEX_PREFIX)
+    assert (chip.name, chip.height, chip.width) == ("DVS128", 128, 128)
+    ev = read_events(ALEX_PREFIX)
+    assert len(ev) == 6000
+    assert _row_centroid(ev) < 56  # upside down: > 72
+    first = ev[:3000]  # the person is close and fills the height: head at the top
+    top = np.nonzero(np.bincount(first["y"], minlength=128) > 20)[0]
+    head_cols = first["x"][first["y"] < top[0] + 8]
+    feet_cols = first["x"][first["y"] > 127 - 8]
+    assert head_cols.std() < feet_cols.std()  # one compact head on top, two feet apart below
+    if ALEX_FULL.is_file():
+        full = read_events(ALEX_FULL)
+        assert len(full) == 19182 and _row_centroid(full) < 60
+
+
+def test_synthetic_aedat_with_known_top(tmp_path):
+    """Events at jAER's top row (dat2mat y = 127) and one column; they must land in row 0."""
+    x_dat2mat, y_up = 117, 127  # as dat2mat decodes them (x = 127 - raw x field, y up)
+    a = ((127 - x_dat2mat) << 1) | (y_up << 8)  # bit 0 = 0: ON
+    body = np.array([[a, 5], [a, 6]], dtype=">u4").tobytes()
+    path = tmp_path / "top.aedat"
+    path.write_bytes(b"#!AER-DAT2.0\r\n# AEChip: ch.unizh.ini.jaer.chip.retina.DVS128\r\n" + body)
+    ev = read_aedat2(path)
+    np.testing.assert_array_equal(ev["y"], [0, 0])
+    np.testing.assert_array_equal(ev["x"], [x_dat2mat] * 2)  # columns are not mirrored
+    from spikevision.events import to_frames
+
+    frame = to_frames(ev, 1, 128, 128)[0].sum(0)
+    assert frame[0].sum() == 2 and frame[1:].sum() == 0  # the top row of the picture
+    write_aedat2(tmp_path / "again.aedat", ev, header_lines=read_aedat2_header(path))
+    assert (tmp_path / "again.aedat").read_bytes() == path.read_bytes()
+
+
+DAVIS346_HEADER = ["#!AER-DAT2.0", "# AEChip: eu.seebetter.ini.chips.davis.Davis346red"]
+
+
+def test_davis346_addresses_are_decoded_per_jaer(tmp_path):
+    # jAER DavisChip: y_up bits 22-30, x bits 12-21 (flipped: x = 345 - raw), polarity bit 11,
+    # bit 31 = APS/IMU sample, bits 10-11 == 0b01 = external input event
+    words = [
+        (0 << 22) | (0 << 12) | (1 << 11),  # raw (0, 0) ON -> x 345, row 259
+        (259 << 22) | (345 << 12),  # raw (345, 259) OFF -> x 0, row 0
+        (100 << 22) | (200 << 12) | (1 << 11),  # -> x 145, row 159, ON
+        0x80000000 | (5 << 22) | (5 << 12) | 0x123,  # an APS sample: skipped
+        (1 << 10),  # an external-input event: skipped
+    ]
+    body = np.array([[w, 10 * i] for i, w in enumerate(words)], dtype=">u4").tobytes()
+    path = tmp_path / "davis.aedat"
+    path.write_bytes("".join(ln + "\r\n" for ln in DAVIS346_HEADER).encode() + body)
+    ev = read_aedat2(path)
+    np.testing.assert_array_equal(ev["x"], [345, 0, 145])
+    np.testing.assert_array_equal(ev["y"], [259, 0, 159])
+    np.testing.assert_array_equal(ev["p"], [1, 0, 1])
+    np.testing.assert_array_equal(ev["t"], [0, 10, 20])
+    from spikevision.io import read_aedat2_chip
+
+    assert (read_aedat2_chip(path).height, read_aedat2_chip(path).width) == (260, 346)
+
+
+def test_davis_round_trip_and_chip_bounds(tmp_path):
+    rng = np.random.default_rng(8)
+    n = 400
+    ev = make_events(rng.integers(0, 346, n), rng.integers(0, 260, n), np.sort(rng.integers(0, 10**6, n)),
+                     rng.integers(0, 2, n))
+    write_aedat2(tmp_path / "d.aedat", ev, header_lines=DAVIS346_HEADER)
+    _assert_events_equal(read_aedat2(tmp_path / "d.aedat"), ev)  # bodies starting with '#' too
+    with pytest.raises(EventFormatError, match="DAVIS240 addresses need x in 0..239"):
+        write_aedat2(tmp_path / "e.aedat", ev,
+                     header_lines=["#!AER-DAT2.0", "# AEChip: eu.seebetter.ini.chips.davis.DAVIS240C"])
+    with pytest.raises(EventFormatError, match="DVS128 addresses need x in 0..127"):
+        write_aedat2(tmp_path / "f.aedat", ev)
+
+
+def test_aedat_unknown_chip_is_refused_by_name(tmp_path):
+    path = tmp_path / "cochlea.aedat"
+    path.write_bytes(b"#!AER-DAT2.0\r\n# AEChip: ch.unizh.ini.jaer.chip.cochlea.CochleaAMS1c\r\n" + bytes(8))
+    _one_line_error(lambda: read_events(path), str(path), "CochleaAMS1c", "supported: DVS128")
+
+
+def test_davis_addresses_beyond_the_named_chip_are_refused(tmp_path):
+    path = tmp_path / "wrong_chip.aedat"
+    body = np.array([[(200 << 22) | (300 << 12), 0]], dtype=">u4").tobytes()  # fits 346×260, not 240×180
+    path.write_bytes(b"#!AER-DAT2.0\r\n# AEChip: eu.seebetter.ini.chips.davis.DAVIS240C\r\n" + body)
+    _one_line_error(lambda: read_events(path), str(path), "240×180", "does not match")

@@ -235,6 +235,7 @@ def test_demo_commands_have_their_own_parser(module, capsys):
 
 def test_demo_generation_passes_logdir_and_overrides_to_both_runs(monkeypatch, tmp_path):
     from spikevision.cli import demo_generation
+    from spikevision.cli.launch_scripts import script_arguments
 
     calls = []
 
@@ -251,6 +252,8 @@ def test_demo_generation_passes_logdir_and_overrides_to_both_runs(monkeypatch, t
     out = demo_generation.run(["lightning.trainer.max_epochs=1", "-l", str(tmp_path)])
     assert out == tmp_path / "grid.gif"
     assert len(calls) == 2
-    for argv in calls:
-        assert argv[:3] == ["lightning.trainer.max_epochs=1", "-l", str(tmp_path)]
-        assert "--base" in argv
+    for argv, script in zip(calls, ("run_snn_vqvae_ndigits.sh", "run_snn_transformer_ndigits.sh"), strict=True):
+        # the run script's own stack first, then the demo's arguments and the user's (they win)
+        assert argv[0] == "--base" and argv[-3:] == ["lightning.trainer.max_epochs=1", "-l", str(tmp_path)]
+        launched = script_arguments(f"stage_{1 if 'vqvae' in script else 2}/{script}")
+        assert argv[:len(launched)] == launched

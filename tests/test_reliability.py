@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from spikevision.atomic_write import TEMP_SUFFIX
 from spikevision.callbacks import SignalCheckpoint
 from spikevision.cli import train
 from spikevision.errors import CheckpointError
@@ -56,9 +57,12 @@ def test_sigterm_saves_last_ckpt_and_exits_143_then_resume_continues(tmp_path):
     assert _global_step(run_dir / "checkpoints" / "last.ckpt") == 2
 
     rec.unlink()
+    killed = run_dir / "checkpoints" / f".last.ckpt.0badf00d{TEMP_SUFFIX}"  # a save killed mid-write
+    killed.write_bytes(b"half a checkpoint")
     resumed = train.run(["-r", str(run_dir), "--no-test", "lightning.callbacks.rec.params.signal_at=-1"])
     assert [s for s, *_ in _lines(rec)] == [2, 3, 4, 5]  # continues from the saved step
     assert resumed.trainer.global_step == 6
+    assert not killed.exists()  # cleaned up when the resumed run started
 
 
 @pytest.mark.slow
@@ -240,3 +244,32 @@ def test_second_run_in_the_same_second_gets_its_own_directory(tmp_path, monkeypa
     assert result.logdir == logs / "2024-01-01T12-00-00_same-2"
     assert (result.logdir / "checkpoints" / "last.ckpt").is_file()
     assert list(first.iterdir()) == []  # the first run's directory was not touched
+
+
+def test_srun_ranks_agree_on_the_run_directory_and_requeue_resumes_hpc_checkpoint(tmp_path, monkeypatch):
+    """Under a multi-task SLURM job every rank names the run directory alike (no timestamps that
+    could differ by a second), and -r picks Lightning's requeue checkpoint when it is the newest."""
+    import argparse
+    import time
+
+    from spikevision.cli.train import plan_run, resolve_resume, run_stamp
+
+    for key, value in {"SLURM_JOB_ID": "4242", "SLURM_NTASKS": "8", "SLURM_JOB_NAME": "spikevision"}.items():
+        monkeypatch.setenv(key, value)
+    opt = argparse.Namespace(resume="", base=["a.yaml"], name="vq", postfix="", logdir=str(tmp_path))
+    dirs = set()
+    for rank in ("0", "5"):
+        monkeypatch.setenv("SLURM_PROCID", rank)
+        dirs.add(plan_run(opt, run_stamp()).logdir)
+    assert dirs == {tmp_path / "slurm-4242_vq"}
+    monkeypatch.setenv("SLURM_NTASKS", "1")  # one task: the start time as usual
+    assert run_stamp().startswith("20")
+
+    run = tmp_path / "slurm-4242_vq"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "last.ckpt").write_bytes(b"old")
+    time.sleep(0.02)
+    (run / "hpc_ckpt_1.ckpt").write_bytes(b"new")
+    assert resolve_resume(str(run)) == (run, run / "hpc_ckpt_1.ckpt")
+    bash = subprocess.run(["bash", "-n", str(REPO / "train" / "slurm" / "multinode.sbatch")], capture_output=True)
+    assert bash.returncode == 0, bash.stderr

@@ -9,6 +9,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 import torch
+from omegaconf import OmegaConf
 
 from spikevision.errors import CheckpointNotFoundError, ConfigError
 from spikevision.sample.loading import resolve_run
@@ -82,6 +83,9 @@ def test_stage1_stage2_sample_end_to_end(tmp_path):
     assert list((s1.logdir / "images" / "train").glob("comparison_gif_*.gif"))
     s2 = train([f"model.params.first_stage.run={logs}/*_vq", "--base", str(REPO / "tests/configs/tiny_prior.yaml"),
                 "-l", str(logs), "-n", "prior", "--no-test"])
+    # the run saved the concrete stage-1 run its glob matched, not the glob (no later re-binding)
+    saved = OmegaConf.load(next((s2.logdir / "configs").glob("*-project.yaml")))
+    assert saved.model.params.first_stage.run == str(s1.logdir)
     # the frozen first stage inside the prior equals the trained stage 1
     assert torch.equal(s2.model.first_stage.quantize.embedding.weight, s1.model.quantize.embedding.weight)
     out = tmp_path / "samples"

@@ -164,9 +164,9 @@ def test_inference_on_real_nmnist_file(artifacts, tmp_path):
 def test_inference_rejects_wrong_modality(artifacts, tmp_path):
     import numpy as np
 
+    from spikevision.data.recording_inputs import load_input
     from spikevision.errors import EventFormatError
     from spikevision.io import write_spike_dat, write_uhsr_npz
-    from spikevision.models.spikeclip.inputs import load_input
 
     write_spike_dat(tmp_path / "s.dat", np.zeros((4, 8, 16), np.uint8))
     with pytest.raises(EventFormatError, match="spike frames"):
@@ -184,8 +184,8 @@ def test_inference_rejects_wrong_modality(artifacts, tmp_path):
 
 
 def test_spike_baselines_for_evaluation(ndigits):
-    from spikevision.cli.spikeclip_evaluate import markdown_table, raw_spikes, spike_baselines
     from spikevision.data.ndigits import NDigits
+    from spikevision.models.spikeclip.evaluation import markdown_table, raw_spikes, spike_baselines
     from spikevision.spikes import tfp
 
     ds = NDigits("test", modality="spikes", representation={"num_bins": 4}, limit=2)
@@ -220,3 +220,56 @@ def test_coarse_outputs_are_computed_once_per_item():
     memo(x[:1], torch.tensor([0]), "val")
     memo(x[:1], None)
     assert calls == [4, 1, 1, 1]
+
+
+def test_stage3_identity_reference_is_cached_per_split(artifacts):
+    """A test item must not be served the validation item's stage-1 output (same index)."""
+    s3 = SpikeClipQualityModel(init_from=str(artifacts["stage1"]), prompts=str(artifacts["prompts"]),
+                               identity_weight=1.0).eval()
+    torch.manual_seed(1)
+    index, labels = torch.tensor([0, 1]), torch.tensor([3, 4])
+    val = {"input": torch.rand(2, 2, 2, 34, 34), "index": index, "label": labels}
+    test = {"input": torch.rand(2, 2, 2, 34, 34), "index": index, "label": labels}
+    with torch.no_grad():
+        s3.objective(val, "val")
+        _, recon, parts = s3.objective(test, "test")
+        expected = (recon - s3.reference(test["input"])).abs().mean()
+    assert torch.allclose(parts["identity_loss"], expected, atol=1e-6)
+
+
+def test_frozen_previous_stage_stays_frozen_in_train_mode(artifacts):
+    for model in (PromptLearnerModel(coarse=str(artifacts["stage1"])),
+                  RefinerModel(coarse=str(artifacts["stage1"]), prompts=str(artifacts["prompts"]),
+                               refiner={"ch": 8, "ch_mult": [1, 2]}),
+                  SpikeClipQualityModel(init_from=str(artifacts["stage1"]), prompts=str(artifacts["prompts"]),
+                                        identity_weight=1.0)):
+        frozen = model.reference if isinstance(model, SpikeClipQualityModel) else model.coarse
+        model.train()
+        assert not frozen.training and not any(p.requires_grad for p in frozen.parameters())
+    assert [n for n, p in PromptLearnerModel(coarse=str(artifacts["stage1"])).named_parameters()
+            if p.requires_grad] == ["prompts.ctx"]
+
+
+def test_export_hands_on_the_best_checkpoint(artifacts, tmp_path, caplog):
+    import logging
+    import types
+
+    s1 = SpikeClipReconModel(clip={"model_name": "spikevision-tiny", "pretrained": str(artifacts["clip"])},
+                             label_names=DIGITS, input_spec=SPEC, network=NET, time_steps=2,
+                             export_path=str(tmp_path / "s1.pt"))
+    final = {k: v.clone() for k, v in s1.net.state_dict().items()}
+    best_state = {k: v + 1 if v.is_floating_point() else v for k, v in s1.state_dict().items()}
+    torch.save({"state_dict": best_state}, tmp_path / "best.ckpt")
+    cb = types.SimpleNamespace(monitor="val/clip_acc", best_model_path=str(tmp_path / "best.ckpt"))
+    s1._trainer = types.SimpleNamespace(is_global_zero=True, checkpoint_callback=cb)
+    s1.on_fit_end()
+    exported = load_export(tmp_path / "s1.pt", "recon")["state_dict"]
+    for k, v in exported.items():
+        assert torch.equal(v, best_state[f"net.{k}"])  # the best weights, not the last ones
+        assert torch.equal(s1.net.state_dict()[k], final[k])  # and the module keeps its own
+    s1._trainer = types.SimpleNamespace(is_global_zero=True, checkpoint_callback=None)
+    with caplog.at_level(logging.INFO):
+        s1.on_fit_end()
+    assert "final weights" in caplog.text
+    for k, v in load_export(tmp_path / "s1.pt", "recon")["state_dict"].items():
+        assert torch.equal(v, final[k])

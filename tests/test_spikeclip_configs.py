@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from spikevision.cli.launch_scripts import merged_config
 from spikevision.io import make_events, write_atis_bin, write_uhsr_npz
-from spikevision.registry import instantiate_from_config, merge_configs
+from spikevision.registry import instantiate_from_config
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_CLIP = ["model.params.clip.model_name=spikevision-tiny", "model.params.clip.pretrained=null"]
@@ -22,7 +23,7 @@ def roots(tmp_path_factory) -> dict[str, Path]:
     for cls in ("accordion", "airplanes"):
         (root / "ncal" / cls).mkdir(parents=True)
         (root / "img" / cls).mkdir(parents=True)
-        for i in range(1, 6):
+        for i in range(1, 11):  # 8 training files per class: 1 held out for validation
             n = 200
             ev = make_events(rng.integers(0, 240, n), rng.integers(0, 180, n),
                              np.sort(rng.integers(0, 10**5, n)), rng.integers(0, 2, n))
@@ -60,28 +61,27 @@ def overrides_for(name: str, roots: dict[str, Path], art: Path) -> list[str]:
     return [f"dataset_root={r / 'uhsr'}", f"hq_root={r / 'hq'}", f"artifacts={art}"]
 
 
-CONFIGS = [f"train/stage_1/spikeclip_{d}.yaml" for d in ("ncaltech101", "ucaltech", "ucifar")] + [
-    f"train/stage_2/spikeclip_prompt_{d}.yaml" for d in ("ncaltech101", "ucaltech", "ucifar")] + [
-    "train/stage_3/spikeclip_ncaltech101.yaml", "train/stage_3/spikeclip_refine_ucaltech.yaml",
-    "train/stage_3/spikeclip_refine_ucifar.yaml"]
+CONFIGS = [f"train/stage_1/run_spikeclip_{d}.sh" for d in ("ncaltech101", "ucaltech", "ucifar")] + [
+    f"train/stage_2/run_spikeclip_prompt_{d}.sh" for d in ("ncaltech101", "ucaltech", "ucifar")] + [
+    "train/stage_3/run_spikeclip_ncaltech101.sh", "train/stage_3/run_spikeclip_refine_ucaltech.sh",
+    "train/stage_3/run_spikeclip_refine_ucifar.sh"]
 
 
 @pytest.mark.parametrize("config", CONFIGS)
 def test_external_config_builds(config, roots, tiny_exports):
-    cfg = merge_configs([REPO / config], overrides_for(config, roots, tiny_exports))
-    assert cfg.lightning.trainer.accelerator == "gpu" and (REPO / config).with_name(
-        "run_" + Path(config).stem + ".sh").is_file()
+    cfg = merged_config([REPO / config], overrides_for(config, roots, tiny_exports))
+    assert cfg.lightning.trainer.accelerator == "gpu"
     data = instantiate_from_config(cfg.data, key_path="data")
     data.setup()
     for ds in data.datasets.values():
         item = ds[0]
         assert item["input"].dim() == 4 and isinstance(item["label"], int)
     if config.startswith("train/stage_1"):
-        cfg = merge_configs([REPO / config], overrides_for(config, roots, tiny_exports) + TINY_CLIP)
+        cfg = merged_config([REPO / config], overrides_for(config, roots, tiny_exports) + TINY_CLIP)
     model = instantiate_from_config(cfg.model, key_path="model")
     assert model.export_path.startswith(str(tiny_exports))
     if config.startswith("train/stage_1"):  # inference reads files as the dataset does
-        from spikevision.models.spikeclip.inputs import to_input
+        from spikevision.data.recording_inputs import to_input
 
         modality = model.input_spec["modality"]
         if modality == "events":

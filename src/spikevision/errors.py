@@ -36,3 +36,21 @@ class StereoPairError(SpikevisionError, ValueError):
 class CheckpointError(SpikevisionError, ValueError):
     """A checkpoint or export file exists but cannot be used: corrupt, truncated, not a PyTorch
     file, or holding Python objects that would run code when unpickled."""
+
+
+class FileWriteError(SpikevisionError, OSError):
+    """A file could not be written (a full disk, an exhausted quota); the message names the file
+    and the reason. The atomic writers (:mod:`spikevision.atomic_write`) keep the previous file."""
+
+    def __init__(self, message: str, errno_: int | None = None, filename: str | None = None) -> None:
+        super().__init__(message)
+        self.errno, self.filename = errno_, filename
+
+    def __str__(self) -> str:  # OSError would otherwise prefix "[Errno N]" only when given 2+ args
+        return str(self.args[0]) if self.args else ""
+
+
+class CheckpointMismatchError(ConfigError, CheckpointError):
+    """A checkpoint's weights do not fit the model its config builds (a missing or unexpected key,
+    a different shape); the message names the file and the first mismatching key. Also a
+    :class:`ConfigError`, which such mismatches raised before."""

@@ -19,6 +19,8 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from spikevision.errors import ConfigError
 
 __all__ = [
+    "check_override_type",
+    "check_resolvable",
     "get_obj_from_str",
     "instantiate_from_config",
     "load_config",
@@ -86,13 +88,14 @@ def instantiate_from_config(
     if config is None or not isinstance(config, Mapping | DictConfig):
         raise ConfigError(f"{key_path}: expected a mapping with 'target' and 'params', got {config!r}")
     if "target" not in config:
-        if config in ("__is_first_stage__", "__is_unconditional__"):
-            return None
         raise ConfigError(
             f"{key_path}: missing 'target' key (has keys {sorted(config.keys())}). "
             "Every buildable node needs 'target: package.module.Name' and optional 'params:'."
         )
     cls = get_obj_from_str(config["target"], key_path=f"{key_path}.target")
+    if not callable(cls):
+        raise ConfigError(f"{key_path}.target: '{config['target']}' is a {type(cls).__name__}, not a class "
+                          "or function that can be built")
     params = config.get("params") or {}
     if isinstance(params, DictConfig):
         params = OmegaConf.to_container(params, resolve=True)
@@ -134,7 +137,46 @@ def merge_configs(paths: Sequence[str | Path], overrides: Sequence[str] = ()) ->
     if bad:
         raise ConfigError(f"overrides must look like dotted.key=value, got {bad}")
     cli = OmegaConf.from_dotlist(list(overrides))
-    return OmegaConf.merge(*configs, cli)
+    base = OmegaConf.merge(*configs) if configs else OmegaConf.create()
+    for item in overrides:
+        key, text = item.split("=", 1)
+        if "${" not in text:  # interpolations are checked once resolved (check_resolvable)
+            check_override_type(base, key, text, OmegaConf.select(OmegaConf.from_dotlist([item]), key))
+    return OmegaConf.merge(base, cli)
+
+
+_SCALARS = {bool: "a boolean (true/false)", int: "an integer", float: "a number"}
+
+
+def check_override_type(base: DictConfig, key: str, text: str, value: Any) -> None:
+    """Refuse ``key=text`` when the configs give ``key`` a number or boolean and ``value`` (the
+    override as YAML parsed it) is not one: ``batch_size=abc`` is a typo, not a string."""
+    try:
+        old = OmegaConf.select(base, key, throw_on_missing=False)
+    except Exception:  # an interpolation in the base that cannot resolve: reported later
+        return
+    kind = type(old)
+    if old is None or kind not in _SCALARS or value is None:
+        return
+    ok = isinstance(value, bool) if kind is bool else (
+        isinstance(value, int | float) and not isinstance(value, bool) and (kind is float or isinstance(value, int)))
+    if not ok:
+        raise ConfigError(f"override {key}={text}: expected {_SCALARS[kind]} (the config has {key}: {old!r}), "
+                          f"got {value!r}")
+
+
+def check_resolvable(config: DictConfig) -> None:
+    """Resolve every ``${...}`` interpolation now, so a missing key is reported by name before
+    anything is built."""
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        OmegaConf.to_container(config, resolve=True)
+    except OmegaConfBaseException as err:
+        key = getattr(err, "full_key", None)
+        msg = str(err).split("\n")[0]
+        raise ConfigError(f"{key + ': ' if key else ''}{msg} (check the ${{...}} interpolation or pass "
+                          "the missing key as key=value)") from None
 
 
 def to_plain(config: DictConfig | ListConfig | Any) -> Any:

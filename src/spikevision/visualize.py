@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 
@@ -48,3 +48,28 @@ def side_by_side(panels: Sequence[torch.Tensor], gap: int = 1) -> torch.Tensor:
         if i < len(panels) - 1 and gap:
             parts.append(torch.ones(*p.shape[:-1], gap, dtype=p.dtype, device=p.device))
     return torch.cat(parts, dim=-1)
+
+
+def image_panels(
+    panels: Mapping[str, torch.Tensor | None],
+    extra: Mapping[str, torch.Tensor | None] | None = None,
+    max_images: int | None = None,
+    comparison: str = "comparison",
+) -> dict[str, torch.Tensor]:
+    """The panels a model's ``log_images`` returns to the image logger.
+
+    Each entry of ``panels`` (``[N, 1 or 3, H, W]``, or ``[N, T, 1 or 3, H, W]`` for a GIF) is
+    cut to the first ``max_images``, clamped to [0, 1], made RGB and returned under its name,
+    except names starting with ``_``, which only appear in the comparison; ``None`` entries (a
+    batch without ground truth, say) are left out. ``comparison``: all of them side by side, in
+    order. ``extra``: more panels (GIFs, other comparisons), prepared the same way but not part
+    of the comparison.
+    """
+    def prepare(images: torch.Tensor) -> torch.Tensor:
+        return to_rgb((images if max_images is None else images[:max_images]).clamp(0, 1))
+
+    shown = [(name, prepare(images)) for name, images in panels.items() if images is not None]
+    out = {name: images for name, images in shown if not name.startswith("_")}
+    out.update({name: prepare(images) for name, images in (extra or {}).items() if images is not None})
+    out[comparison] = side_by_side([images for _, images in shown])
+    return out

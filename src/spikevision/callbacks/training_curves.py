@@ -8,12 +8,15 @@ joined) and writes ``<logdir>/curves/training_curves.png``: one panel per metric
 from __future__ import annotations
 
 import csv
+import logging
 import math
 from collections import defaultdict
 from pathlib import Path
 
 import lightning.pytorch as pl
 from lightning.pytorch.loggers import CSVLogger
+
+log = logging.getLogger(__name__)
 
 
 def read_metrics(csv_files: list[Path]) -> dict[str, list[tuple[int, float]]]:
@@ -100,4 +103,4 @@ class TrainingCurves(pl.Callback):
         logdir = Path(trainer.default_root_dir)
         self.path = plot_curves(read_metrics(files), logdir / "curves" / self.filename, title=logdir.name)
         if self.path is not None:
-            print(f"training curves: {self.path}")
+            log.info("training curves: %s", self.path)

@@ -21,7 +21,7 @@ from spikevision.cli.launch_scripts import merged_config
 from spikevision.errors import ConfigError, SpikevisionError
 from spikevision.metrics.fidelity import METRICS, FidelityImages, compute_metrics
 from spikevision.registry import instantiate_from_config
-from spikevision.sample.loading import model_config
+from spikevision.stages import model_config
 
 
 def reference_settings(sources: str | Sequence[str]) -> tuple[dict, dict]:

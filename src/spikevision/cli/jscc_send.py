@@ -24,6 +24,7 @@ from spikevision.cli.console import console_main
 from spikevision.errors import StereoPairError
 from spikevision.models.jscc.jscc_module import psnr_per_image
 from spikevision.models.jscc.loading import load_jscc
+from spikevision.transforms import center_crop
 
 
 def read_rgb(path: Path) -> np.ndarray:
@@ -41,9 +42,8 @@ def to_tensor(image: np.ndarray, stride: int) -> torch.Tensor:
     h, w = image.shape[0] // stride * stride, image.shape[1] // stride * stride
     if h == 0 or w == 0:
         raise StereoPairError(f"image of {image.shape[0]}×{image.shape[1]} px is smaller than the stride {stride}")
-    top, left = (image.shape[0] - h) // 2, (image.shape[1] - w) // 2
-    crop = image[top:top + h, left:left + w]
-    return torch.from_numpy(crop.copy()).permute(2, 0, 1).float().div(255).unsqueeze(0)
+    crop = center_crop(np.moveaxis(image, -1, 0), (h, w))  # [3, h, w]
+    return torch.from_numpy(crop.copy()).float().div(255).unsqueeze(0)
 
 
 def run(argv: Sequence[str] | None = None) -> dict:

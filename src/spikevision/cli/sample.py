@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from spikevision.sample.sampler import (
     pick_device,
 )
 from spikevision.sample.writer import SampleWriter
+from spikevision.stages import resolve_run
 
 MODEL_KEYS = ("run", "config", "ckpt")
 
@@ -38,7 +40,9 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Path]:
     p.add_argument("-b", "--base", nargs="+", required=True, metavar="CONFIG.yaml")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     opt, overrides = p.parse_known_args(argv)
-    bases = [b for b in opt.base if "=" not in b or b.endswith((".yaml", ".yml"))]
+    # `sample.config=x.yaml` is an override even though it ends in .yaml; a config file's path
+    # may hold '=' (runs/lr=1e-4/c.yaml) but then it exists and does not start with a dotted key
+    bases = [b for b in opt.base if not (re.match(r"[A-Za-z_][\w.\-]*=", b) and not Path(b).is_file())]
     overrides = [b for b in opt.base if b not in bases] + overrides  # `--base x.yaml k=v` works too
     cfg = merge_configs(bases, overrides)
     if "sample" not in cfg:
@@ -56,6 +60,8 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Path]:
         valid = sorted(fields | {"out_dir", "device", *MODEL_KEYS})
         raise ConfigError(f"sample: unknown keys {sorted(unknown)}; valid: {valid}")
     settings = SampleSettings(**section)
+    if "run" in spec:  # one concrete run for the model and the output folder (a glob could re-bind)
+        spec["run"] = str(resolve_run(spec["run"]))
     model = load_prior(spec, pick_device(device))
     out = Path(out_dir) if out_dir else default_out_dir(spec, settings)
     writer = SampleWriter(out, event=model.first_stage.event_data, time_unfold=settings.time_unfold,

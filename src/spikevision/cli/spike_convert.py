@@ -32,7 +32,6 @@ import torch
 from spikevision.cli.console import console_main
 from spikevision.errors import SpikevisionError
 from spikevision.io import read_spike_dat
-from spikevision.safe_load import load_weights_only
 from spikevision.spikes import tfi_video, tfp_video
 
 METHODS = ("raw", "window", "interval", "model")
@@ -66,33 +65,19 @@ def load_restorer(checkpoint: str | os.PathLike, config: str | os.PathLike | Non
                   device: str = "cpu") -> torch.nn.Module:
     """A restorer LightningModule from a checkpoint; the class comes from ``config`` (a run's
     ``configs/*-project.yaml``), the run directory around the checkpoint, or defaults to
-    :class:`SpikeCnnModel`. It must have ``restore(spikes [B, T, H, W]) → [B, H, W]``."""
+    :class:`SpikeCnnModel`. It must have ``restore(spikes [B, T, H, W]) → [B, H, W]``. Loading
+    (``weights_only=True``, the class's ``inference_params``) is :mod:`spikevision.stages`'."""
     from spikevision.models.spikecnn import SpikeCnnModel
-    from spikevision.registry import get_obj_from_str, load_config
+    from spikevision.stages import checkpoint_model_class, load_lightning_checkpoint
 
     ckpt = Path(checkpoint).expanduser()
     if not ckpt.is_file():
         raise ConvertError(f"checkpoint not found: {ckpt}")
-    if config is None:
-        found = sorted((ckpt.parent.parent / "configs").glob("*-project.yaml"))
-        config = found[-1] if found else None
-    cls: Any = SpikeCnnModel
-    if config is not None:
-        cls = get_obj_from_str(load_config(config).model.target, key_path="model.target")
+    cls: Any = checkpoint_model_class(ckpt, config, default=SpikeCnnModel)
     if not hasattr(cls, "restore"):
         raise ConvertError(f"{cls.__name__} has no restore(); --method model needs a spike restorer "
                            "such as spikevision.models.spikecnn.SpikeCnnModel")
-    overrides: dict[str, Any] = {}
-    loaded = load_weights_only(ckpt)  # CheckpointError if corrupt or holding code (see safe_load)
-    hparams = loaded.get("hyper_parameters", {}) if isinstance(loaded, dict) else {}
-    if "lambda_vgg" in hparams:
-        overrides["lambda_vgg"] = 0.0  # inference needs no perceptual network
-        overrides["lambda_l2"] = 1.0
-    try:
-        model = cls.load_from_checkpoint(ckpt, map_location=device, weights_only=True, **overrides)
-    except (KeyError, RuntimeError, TypeError) as err:
-        raise ConvertError(f"cannot load {ckpt} as {cls.__name__}: {err}") from err
-    return model.eval()
+    return load_lightning_checkpoint(cls, ckpt, device)  # CheckpointError if corrupt or holding code
 
 
 def _needed(method: str, center: int, window: int, n: int) -> tuple[int, int]:

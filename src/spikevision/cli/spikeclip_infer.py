@@ -2,7 +2,7 @@
 
     python -m spikevision.cli.spikeclip_infer COMBINED.pt INPUT [INPUT ...] -o OUTDIR
         [--device auto|cpu|cuda] [--batch-size 16] [--repeats 20] [--no-perf] [--scale 4]
-        [--sensor-size H W]
+        [--sensor-size H W] [--fit crop|resize]
 
 INPUT: files or folders (searched recursively) in any format the data layer reads: events
 ``.bin`` / ``.aedat`` / ``.npy`` / ``.npz``, spikes ``.dat`` / UHSR ``.npz``. Writes per file
@@ -39,6 +39,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, default=4, help="nearest-neighbour upscaling of the PNGs")
     p.add_argument("--sensor-size", type=int, nargs=2, metavar=("H", "W"),
                    help="override the sensor size of the checkpoint's input spec")
+    p.add_argument("--fit", choices=("crop", "resize"),
+                   help="events from a larger sensor than the model's: crop to it or scale their "
+                        "coordinates (default: refuse such recordings)")
     return p
 
 
@@ -50,16 +53,6 @@ def save_png(image: torch.Tensor, path: Path, scale: int = 1) -> None:
     if scale > 1:
         img = torch.nn.functional.interpolate(img[None], scale_factor=scale, mode="nearest")[0]
     Image.fromarray((img.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)).save(path)
-
-
-def input_panel(x: torch.Tensor) -> torch.Tensor:
-    """Input ``[T, C, H, W]`` → RGB ``[3, H, W]``: events ON red / OFF blue, spikes mean rate."""
-    from spikevision.visualize import event_frames_rgb, to_rgb
-
-    if x.shape[1] == 2:
-        return event_frames_rgb(x.sum(0))
-    rate = x.mean(0)[:1]
-    return to_rgb(rate / rate.max().clamp(min=1e-6))
 
 
 def resolve_device(name: str) -> torch.device:
@@ -74,8 +67,9 @@ def resolve_device(name: str) -> torch.device:
 def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     from tqdm import tqdm
 
+    from spikevision.data.recording_inputs import list_recordings, load_input
     from spikevision.metrics.perf import measure
-    from spikevision.models.spikeclip.inputs import list_recordings, load_input
+    from spikevision.models.spikeclip.evaluation import input_panel
     from spikevision.models.spikeclip.pipeline import SpikeClipPipeline
     from spikevision.visualize import side_by_side
 
@@ -86,6 +80,8 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     spec = dict(pipe.input_spec)
     if opt.sensor_size:
         spec["sensor_size"] = list(opt.sensor_size)
+    if opt.fit:
+        spec["fit"] = opt.fit
     opt.output.mkdir(parents=True, exist_ok=True)
     predictions = []
     example = None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,13 +31,15 @@ import lightning.pytorch as pl
 import torch
 from lightning.fabric.plugins.environments import SLURMEnvironment
 from lightning.pytorch.utilities import rank_zero_info
-from lightning.pytorch.utilities.exceptions import SIGTERMException
+from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
+from spikevision.atomic_write import remove_stale_temporaries
 from spikevision.callbacks import AtomicCheckpointIO, SetupRun, SignalCheckpoint
 from spikevision.cli.console import console_main
 from spikevision.errors import CheckpointNotFoundError, ConfigError
-from spikevision.registry import instantiate_from_config, merge_configs, to_plain
+from spikevision.registry import check_resolvable, instantiate_from_config, merge_configs, to_plain
+from spikevision.stages import resolve_handoffs
 
 RUN_DIR_ENV = "SPIKEVISION_RUN_DIR"
 SIGTERM_EXIT_CODE = 143  # 128 + SIGTERM (15), the shell's status for a job ended by SIGTERM
@@ -83,11 +86,16 @@ def resolve_resume(resume: str) -> tuple[Path, Path]:
     path = Path(resume).expanduser()
     if not path.exists():
         raise CheckpointNotFoundError(f"cannot resume from '{resume}': no such file or directory")
+    if path.is_file() and path.suffix.lower() in (".yaml", ".yml", ".json"):
+        raise ConfigError(f"-r '{resume}' is a config file; -r takes a run directory or a .ckpt file "
+                          "to resume from (pass configs with --base)")
     if path.is_file():
         logdir = path.parent.parent if path.parent.name == "checkpoints" else path.parent
         return logdir, path
-    # newest of last.ckpt and the last-v*.ckpt that runs made before every save went to last.ckpt
-    lasts = sorted((path / "checkpoints").glob("last*.ckpt"), key=lambda p: p.stat().st_mtime)
+    # newest of last.ckpt, the last-v*.ckpt that runs made before every save went to last.ckpt, and
+    # the hpc_ckpt_*.ckpt Lightning writes into the run directory before a SLURM requeue
+    lasts = sorted([*(path / "checkpoints").glob("last*.ckpt"), *path.glob("hpc_ckpt_*.ckpt")],
+                   key=lambda p: p.stat().st_mtime)
     ckpt = lasts[-1] if lasts else path / "checkpoints" / "last.ckpt"
     if not ckpt.is_file():
         found = sorted(p.name for p in (path / "checkpoints").glob("*.ckpt"))
@@ -120,6 +128,16 @@ def plan_run(opt: argparse.Namespace, now: str) -> RunPaths:
         raise ConfigError("no config given: pass --base config.yaml (or -r to resume a run)")
     name = check_run_name(opt.name, "-n") or Path(opt.base[0]).stem
     return RunPaths(Path(opt.logdir) / f"{now}_{name}{check_run_name(opt.postfix, '-f')}", None, now)
+
+
+def run_stamp() -> str:
+    """The run directory's prefix: the start time, or under a multi-task SLURM job (``srun``
+    starts every rank itself) ``slurm-<job id>``, which every rank computes alike, so all ranks
+    agree on the run directory without talking to each other."""
+    job, tasks = os.environ.get("SLURM_JOB_ID"), int(os.environ.get("SLURM_NTASKS") or 1)
+    if job and tasks > 1 and SLURMEnvironment.detect():
+        return f"slurm-{job}"
+    return datetime.datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
 
 
 def claim_run_dir(logdir: Path) -> Path:
@@ -175,6 +193,27 @@ def scale_learning_rate(model: pl.LightningModule, config: DictConfig, trainer_c
     else:
         model.learning_rate = float(base_lr)
         rank_zero_info(f"learning rate {model.learning_rate:.3e} (not scaled)")
+
+
+def check_trainer_args(trainer_cfg: dict[str, Any]) -> None:
+    """Clear errors for Trainer arguments of the wrong type (``max_steps=abc``: the Trainer's
+    default is a number, the value a string) and for a GPU accelerator on a machine without one."""
+    import inspect
+
+    params = inspect.signature(pl.Trainer.__init__).parameters
+    for key, value in trainer_cfg.items():
+        if key not in params or not isinstance(value, str):
+            continue
+        hint = str(params[key].annotation)  # e.g. "typing.Optional[int]", "<class 'int'>"
+        if "str" in hint or "Literal" in hint or not re.search(r"\b(int|float|bool)\b", hint):
+            continue
+        expected = "true/false" if re.search(r"\bbool\b", hint) else "a number"
+        raise ConfigError(f"lightning.trainer.{key}: expected {expected} (Trainer takes {hint.replace('typing.', '')}),"
+                          f" got {value!r}")
+    accelerator = str(trainer_cfg.get("accelerator", "auto")).lower()
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"lightning.trainer.accelerator={accelerator}, but this machine has no usable "
+                          "CUDA GPU (torch.cuda.is_available() is False); use accelerator: cpu (or auto)")
 
 
 def default_loggers(logdir: Path, version: str) -> dict[str, Any]:
@@ -260,21 +299,26 @@ def run(argv: Sequence[str] | None = None) -> RunResult:
     stray = [u for u in unknown if "=" not in u]
     if stray:
         raise ConfigError(f"unrecognised arguments {stray}; overrides must look like dotted.key=value")
-    now = datetime.datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
+    now = run_stamp()
     paths = plan_run(opt, now)
     config = merge_configs([*paths.resumed_configs, *opt.base], unknown)
     for key in ("model", "data"):
         if key not in config:
             raise ConfigError(f"the merged config has no '{key}' section (keys: {list(config.keys())})")
+    resolve_handoffs(config)  # globs naming a previous stage → the concrete run, saved as such
+    check_resolvable(config)  # a ${...} naming a missing key: say which, before building anything
     pl.seed_everything(opt.seed, workers=True)
 
     lightning_cfg = config.get("lightning") or OmegaConf.create()
     trainer_cfg: dict[str, Any] = to_plain(lightning_cfg.get("trainer")) or {}
+    check_trainer_args(trainer_cfg)
     model = instantiate_from_config(config.model, key_path="model")
     data = instantiate_from_config(config.data, key_path="data")
     scale_learning_rate(model, config, trainer_cfg)
     if paths.ckpt is None and is_first_process():  # a new run (DDP children reuse rank 0's)
         paths.logdir = claim_run_dir(paths.logdir)
+    if is_first_process():  # temporaries of a save killed mid-write (a resumed run's)
+        remove_stale_temporaries(paths.ckptdir)
     os.environ[RUN_DIR_ENV] = str(paths.logdir)
 
     has_val = getattr(data, "has_validation", True)
@@ -291,7 +335,7 @@ def run(argv: Sequence[str] | None = None) -> RunResult:
     try:
         trainer = pl.Trainer(default_root_dir=str(paths.logdir), callbacks=callbacks, logger=loggers,
                              plugins=plugins, **trainer_cfg)
-    except TypeError as err:
+    except (TypeError, MisconfigurationException) as err:
         raise ConfigError(f"lightning.trainer: {err}") from err
 
     result = RunResult(paths.logdir, trainer, model, data)

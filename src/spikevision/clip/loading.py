@@ -21,6 +21,7 @@ from typing import Any
 
 import torch
 
+from spikevision.atomic_write import atomic_torch_save
 from spikevision.clip.offline import WeightsUnavailableError, network_reachable
 
 MODEL_CONFIG_DIR = Path(__file__).with_name("model_configs")
@@ -160,9 +161,4 @@ def load_open_clip(
 def save_open_clip_checkpoint(model: torch.nn.Module, path: str | Path) -> Path:
     """Write ``model``'s state dict where ``load_open_clip(name, pretrained=path)`` reads it
     (atomically: temporary file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
-    os.replace(tmp, path)
-    return path
+    return atomic_torch_save({k: v.detach().cpu() for k, v in model.state_dict().items()}, path)

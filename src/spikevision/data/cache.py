@@ -12,14 +12,14 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from spikevision.atomic_write import atomic_directory, atomic_path
 
 
 def default_cache_root() -> Path:
@@ -59,15 +59,9 @@ class ArrayCache:
                 path.unlink(missing_ok=True)  # corrupt entry: recompute
         self.misses += 1
         arr = compute()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.save(fh, arr, allow_pickle=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # no fsync: a cache entry lost to a power cut reads back as corrupt and is recomputed
+        with atomic_path(path, fsync=False) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, arr, allow_pickle=False)
         return arr
 
 
@@ -110,21 +104,10 @@ def build_generated(target: Path, generate: Callable[[], tuple[dict[str, np.ndar
     with build_lock(target):
         if generated_is_complete(target) and not overwrite:
             return target
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        try:
+        with atomic_directory(target) as tmp:  # replaces an overwritten or incomplete leftover
             start = time.perf_counter()
             arrays, meta = generate()
             np.savez(tmp / GENERATED_DATA_FILE, **arrays)
             meta = {**meta, "build_seconds": round(time.perf_counter() - start, 3)}
             (tmp / GENERATED_META_FILE).write_text(json.dumps(meta, indent=2))
-            if target.exists():  # overwrite, or an incomplete leftover
-                old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-                os.replace(target, old / "data")
-                os.replace(tmp, target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
     return target

@@ -10,6 +10,7 @@ from torch.utils.data import Dataset
 
 from spikevision.data.recording_dataset import load_image, require_dir
 from spikevision.errors import DatasetNotFoundError
+from spikevision.transforms import center_crop
 
 CELEBA_LAYOUT = """  <root>/img_align_celeba/000001.jpg ... 202599.jpg
   <root>/list_eval_partition.txt   ('<file> <0|1|2>' = train/valid/test)"""
@@ -49,9 +50,6 @@ class CelebA(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         img = load_image(Path(self.files[index]), None, grayscale=False)
-        h, w = img.shape[-2:]
-        c = min(self.crop, h, w)
-        top, left = (h - c) // 2, (w - c) // 2
-        img = img[:, top : top + c, left : left + c]
+        img = center_crop(img, min(self.crop, *img.shape[-2:]))  # square, even in a small image
         img = torch.nn.functional.interpolate(img[None], size=(self.size, self.size), mode="area")[0]
         return {"input": img, "image": img, "label": 0, "label_name": "face", "index": index}

@@ -51,4 +51,5 @@ class CIFAR10DVS(RecordingDataset):
             recordings += [Recording(f, label) for f in chosen[:limit]]
         rep = EventRepresentation(**{"height": 128, "width": 128, **(representation or {})})
         super().__init__(recordings, CIFAR10DVS_CLASSES, read_events, rep, size=size,
-                         cache_dir=cache_dir, on_device=on_device)
+                         cache_dir=cache_dir, on_device=on_device,
+                         searched=f"{base}/<class>/*.aedat, split '{split}' (test: index < {test_count})")

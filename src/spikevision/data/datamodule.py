@@ -11,6 +11,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from spikevision.data.event_batch import collate_batch, represent_on_device
+from spikevision.errors import DatasetNotFoundError
 from spikevision.registry import instantiate_from_config
 
 SPLITS = ("train", "validation", "test")
@@ -51,6 +52,11 @@ class DataModuleFromConfig(pl.LightningDataModule):
         for split, cfg in self.dataset_configs.items():
             if split not in self.datasets:
                 self.datasets[split] = instantiate_from_config(cfg, key_path=f"data.params.{split}")
+                if hasattr(self.datasets[split], "__len__") and len(self.datasets[split]) == 0:
+                    root = (cfg.get("params") or {}).get("root")
+                    raise DatasetNotFoundError(
+                        f"data.params.{split}: the {cfg.get('target')} split is empty"
+                        f"{f' (root {root!r})' if root else ''}; check its root, split and limit")
 
     def dataset(self, split: str) -> Dataset:
         """The built dataset of ``split`` (builds it on first use)."""

@@ -23,6 +23,9 @@ NCALTECH_SOURCE = (
 )
 
 
+VAL_SEED_OFFSET = 1_000_003  # the validation draw's seed differs from every class's test draw
+
+
 def split_indices(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Deterministic shuffled train/test index split of ``range(n)``."""
     order = np.random.default_rng(seed).permutation(n)
@@ -33,8 +36,10 @@ def split_indices(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, 
 class NCaltech101(RecordingDataset):
     """N-Caltech101 events (sensor 240×180) as ``[T, C, H, W]``, resized to ``size``.
 
-    No official split exists: a seeded per-class split with ``test_fraction`` is used.
-    ``include_background`` keeps the ``BACKGROUND_Google`` class.
+    No official split exists: a seeded per-class split with ``test_fraction`` gives ``test``;
+    ``validation`` is a seeded ``val_fraction`` (default 10 %) of each class's training part,
+    held out of ``train``, so model selection never sees test data. The test split does not
+    depend on ``val_fraction``. ``include_background`` keeps the ``BACKGROUND_Google`` class.
     """
 
     def __init__(
@@ -46,6 +51,7 @@ class NCaltech101(RecordingDataset):
         size: tuple[int, int] | None = (128, 128),
         test_fraction: float = 0.2,
         seed: int = 0,
+        val_fraction: float = 0.1,
         include_background: bool = False,
         grayscale: bool = True,
         limit: int | None = None,
@@ -65,11 +71,14 @@ class NCaltech101(RecordingDataset):
             raise DatasetNotFoundError(f"no class folders in {base}; expected layout:\n{NCALTECH_LAYOUT}")
         if split not in ("train", "test", "validation"):
             raise ValueError(f"N-Caltech101 split must be train/validation/test, got '{split}'")
+        if not 0 <= val_fraction < 1:
+            raise ValueError(f"N-Caltech101 val_fraction must be in [0, 1), got {val_fraction}")
         recordings = []
         for label, name in enumerate(classes):
             files = sorted((base / name).glob("*.bin"))
             train_idx, test_idx = split_indices(len(files), test_fraction, seed + label)
-            chosen = train_idx if split == "train" else test_idx
+            fit_idx, val_idx = split_indices(len(train_idx), val_fraction, seed + label + VAL_SEED_OFFSET)
+            chosen = {"train": train_idx[fit_idx], "validation": train_idx[val_idx], "test": test_idx}[split]
             for i in chosen[:limit]:
                 f = files[i]
                 img = images / name / f.with_suffix(".jpg").name if images else None
@@ -80,5 +89,5 @@ class NCaltech101(RecordingDataset):
         rep = EventRepresentation(**{"height": 180, "width": 240, **(representation or {})})
         super().__init__(
             recordings, classes, read_events, rep, size=size, grayscale=grayscale, cache_dir=cache_dir,
-            on_device=on_device,
+            on_device=on_device, searched=f"{base}/<class>/*.bin, split '{split}'",
         )

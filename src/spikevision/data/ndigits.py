@@ -67,6 +67,10 @@ class NDigits(Dataset):
             self._memo[i] = torch.from_numpy(np.asarray(self.representation(raw), np.float32))
         return self._memo[i]
 
+    def spike_frames(self, index: int) -> np.ndarray | None:
+        """The simulated spike frames behind item ``index`` (modality ``spikes``), else None."""
+        return self.source.spikes(int(self.indices[index])) if self.modality == "spikes" else None
+
     def __getitem__(self, index: int) -> dict[str, Any]:
         i = int(self.indices[index])
         image = torch.from_numpy(np.asarray(self.source.images[i], np.float32))[None]

@@ -42,4 +42,4 @@ class NMNIST(RecordingDataset):
             recordings += [Recording(Path(f), label) for f in files]
         rep = EventRepresentation(**{"height": 34, "width": 34, **(representation or {})})
         super().__init__(recordings, DIGIT_NAMES, read_events, rep, size=size, cache_dir=cache_dir,
-                         on_device=on_device)
+                         on_device=on_device, searched=f"{split_dir}/<0-9>/*.bin")

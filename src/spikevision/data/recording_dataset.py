@@ -13,6 +13,7 @@ training device (:meth:`EventRepresentation.batch_torch`), so dataloader workers
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,19 @@ def require_dir(root: str | Path | None, name: str, layout: str, source: str) ->
     return Path(root).expanduser()
 
 
+def skip_empty_files(recordings: Sequence[Recording]) -> list[Recording]:
+    """``recordings`` without the 0-byte files (a failed copy or extraction), with one warning
+    listing them, so nothing trains on them silently."""
+    empty = [r.path for r in recordings if r.path.is_file() and r.path.stat().st_size == 0]
+    if not empty:
+        return list(recordings)
+    shown = ", ".join(map(str, empty[:10])) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
+    warnings.warn(f"skipping {len(empty)} empty (0-byte) recording file(s) of {len(recordings)}: {shown}",
+                  stacklevel=3)
+    skip = set(empty)
+    return [r for r in recordings if r.path not in skip]
+
+
 class RecordingDataset(Dataset):
     """Items from a list of :class:`Recording` via ``reader`` and ``representation``.
 
@@ -91,9 +105,16 @@ class RecordingDataset(Dataset):
         target: Callable[[np.ndarray], np.ndarray] | None = None,
         target_key: str = "",
         on_device: bool = False,
+        searched: str = "",
     ) -> None:
+        where = f" (searched {searched})" if searched else ""
         if len(recordings) == 0:
-            raise DatasetNotFoundError("the dataset split is empty: no recordings were found")
+            raise DatasetNotFoundError(f"the dataset split is empty: no recordings were found{where}; "
+                                       "check the dataset's root, split and limit")
+        recordings = skip_empty_files(recordings)
+        if not recordings:
+            raise DatasetNotFoundError(f"every recording of the dataset split is an empty (0-byte) "
+                                       f"file{where}; re-extract or re-download the dataset")
         self.recordings = list(recordings)
         self.label_names = list(label_names)
         self.reader = reader

@@ -1,4 +1,4 @@
-"""Recording files → model inputs ``[T, C, H, W]`` for SpikeCLIP inference, as the datasets do.
+"""Recording files → model inputs ``[T, C, H, W]`` for inference (SpikeCLIP), as the datasets do.
 
 ``input_spec`` (stored in the stage exports, from the stage-1 config)::
 
@@ -8,6 +8,8 @@
     sensor_size: [H, W]     # event sensor size / spike .dat frame size
     crop: [H, W] | null     # spikes: centre crop (UHSR: 224×224)
     size: [H, W] | null     # resize of the representation to the network's input size
+    fit: crop | resize | null  # events from another sensor than sensor_size: refused (null),
+                            # cropped to it or their coordinates scaled to it (with a warning)
 
 Events: ``.bin`` (ATIS), ``.aedat`` (AER-DAT 2.0), ``.npy`` / ``.npz`` event arrays.
 Spikes: ``.dat`` (spike camera) and UHSR ``.npz`` (``spk`` key).
@@ -15,7 +17,8 @@ Spikes: ``.dat`` (spike camera) and UHSR ``.npz`` (``spk`` key).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +27,11 @@ import torch
 
 from spikevision.data.recording_dataset import resize_representation
 from spikevision.data.representation import EventRepresentation, SpikeBinRepresentation
-from spikevision.errors import EventFormatError
-from spikevision.io import read_events, read_spike_dat, read_uhsr_npz
+from spikevision.errors import ConfigError, EventFormatError
+from spikevision.io import npz_keys, read_aedat2_chip, read_events, read_spike_dat, read_uhsr_npz
+from spikevision.transforms import center_crop
 
 EVENT_SUFFIXES = (".bin", ".aedat", ".npy", ".npz")
-SPIKE_SUFFIXES = (".dat", ".npz")
 ALL_SUFFIXES = (".bin", ".aedat", ".npy", ".npz", ".dat")
 
 
@@ -50,17 +53,46 @@ def list_recordings(paths: Iterable[str | Path]) -> list[Path]:
 def is_uhsr(path: Path) -> bool:
     if path.suffix.lower() != ".npz":
         return False
-    with np.load(path, allow_pickle=False) as z:
-        return "spk" in z.files
+    return "spk" in npz_keys(path)
 
 
-def _center_crop(spikes: np.ndarray, crop: tuple[int, int] | None) -> np.ndarray:
-    if not crop:
-        return spikes
-    h, w = spikes.shape[-2:]
-    ch, cw = min(crop[0], h), min(crop[1], w)
-    top, left = (h - ch) // 2, (w - cw) // 2
-    return spikes[..., top : top + ch, left : left + cw]
+FITS = ("crop", "resize")
+
+
+def fit_to_sensor(events: np.ndarray, path: Path, sensor: Sequence[int], fit: str | None) -> np.ndarray:
+    """``events`` checked against the model's ``sensor = (H, W)``. A recording from another
+    sensor (per its AER-DAT ``# AEChip:`` header, or events outside ``H×W``) is refused unless
+    ``fit`` asks to ``crop`` (keep the events inside ``H×W``) or ``resize`` (scale coordinates to
+    ``H×W``); either is done with a warning saying what was done."""
+    h, w = int(sensor[0]), int(sensor[1])
+    rec_h, rec_w = int(events["y"].max()) + 1, int(events["x"].max()) + 1
+    source = "its events"
+    if path.suffix.lower() == ".aedat":
+        chip = read_aedat2_chip(path)
+        rec_h, rec_w, source = chip.height, chip.width, f"its '# AEChip:' header ({chip.name})"
+    elif rec_h <= h and rec_w <= w:
+        return events
+    if (rec_h, rec_w) == (h, w):
+        return events
+    mismatch = (f"{path}: recorded on a {rec_h}×{rec_w} sensor (per {source}), but the model takes "
+                f"{h}×{w} events (rows×columns)")
+    if fit is None:
+        raise EventFormatError(f"{mismatch}; refused. Use a model trained for this sensor, or ask "
+                               "for fit: crop (keep the events inside) or fit: resize (scale "
+                               "coordinates) in the input spec (spikeclip_infer --fit crop|resize)")
+    if fit == "crop":
+        keep = (events["x"] < w) & (events["y"] < h)
+        warnings.warn(f"{mismatch}; fit=crop: kept the {int(keep.sum())} of {len(events)} events in "
+                      f"rows 0..{h - 1}, columns 0..{w - 1} and dropped the rest", stacklevel=2)
+        return events[keep]
+    if fit == "resize":
+        out = events.copy()
+        out["x"] = np.minimum(events["x"].astype(np.int64) * w // rec_w, w - 1)
+        out["y"] = np.minimum(events["y"].astype(np.int64) * h // rec_h, h - 1)
+        warnings.warn(f"{mismatch}; fit=resize: scaled the coordinates of all {len(events)} events "
+                      f"from {rec_h}×{rec_w} to {h}×{w}", stacklevel=2)
+        return out
+    raise ConfigError(f"input_spec.fit must be one of {FITS} or null, got {fit!r}")
 
 
 def read_raw(path: Path, spec: Mapping[str, Any]) -> np.ndarray:
@@ -72,11 +104,11 @@ def read_raw(path: Path, spec: Mapping[str, Any]) -> np.ndarray:
         if suffix == ".dat" or is_uhsr(path):
             raise EventFormatError(f"{path} holds spike frames, but this model reads events ({EVENT_SUFFIXES})")
         events = read_events(path)
-        if sensor is not None and len(events):
-            h, w = sensor
-            keep = (events["x"] < w) & (events["y"] < h)
-            events = events[keep]
-        return events
+        if len(events) == 0:
+            what = "a 0-byte file" if path.stat().st_size == 0 else "the file holds no events"
+            raise EventFormatError(f"{path} is an empty event stream ({what}): nothing to reconstruct; "
+                                   "check the recording or leave it out")
+        return events if sensor is None else fit_to_sensor(events, path, sensor, spec.get("fit"))
     if modality != "spikes":
         raise ValueError(f"input_spec.modality must be 'events' or 'spikes', got '{modality}'")
     if suffix == ".dat":
@@ -86,7 +118,10 @@ def read_raw(path: Path, spec: Mapping[str, Any]) -> np.ndarray:
         spikes, _ = read_uhsr_npz(path)
     else:
         raise EventFormatError(f"{path} is not a spike recording (.dat or UHSR .npz with 'spk')")
-    return _center_crop(spikes, spec.get("crop"))
+    if spikes.shape[0] == 0:
+        raise EventFormatError(f"{path} holds no spike frames (a {path.stat().st_size}-byte file): "
+                               "nothing to reconstruct")
+    return center_crop(spikes, spec.get("crop"), fit=True)  # a crop larger than the frames keeps them whole
 
 
 def to_input(raw: np.ndarray, spec: Mapping[str, Any]) -> torch.Tensor:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from spikevision.errors import ConfigError
 from spikevision.events import to_frames, to_frames_torch, to_voxel_grid, to_voxel_grid_torch
 
 EVENT_KINDS = ("frames", "voxel_grid")
@@ -31,9 +32,10 @@ class EventRepresentation:
 
     def __post_init__(self) -> None:
         if self.kind not in EVENT_KINDS:
-            raise ValueError(f"unknown event representation '{self.kind}'; choose from {EVENT_KINDS}")
-        if self.num_bins < 1:
-            raise ValueError(f"num_bins must be ≥ 1, got {self.num_bins}")
+            raise ConfigError(f"representation.kind: unknown event representation '{self.kind}'; "
+                              f"choose from {EVENT_KINDS}")
+        if not isinstance(self.num_bins, int) or isinstance(self.num_bins, bool) or self.num_bins < 1:
+            raise ConfigError(f"representation.num_bins must be an integer ≥ 1, got {self.num_bins!r}")
 
     @property
     def channels(self) -> int:
@@ -74,6 +76,10 @@ class SpikeBinRepresentation:
     ``S`` must be divisible by ``num_bins`` (SpikeCLIP's 200 frames → 50 bins of 4)."""
 
     num_bins: int = 4
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.num_bins, int) or isinstance(self.num_bins, bool) or self.num_bins < 1:
+            raise ConfigError(f"representation.num_bins must be an integer ≥ 1, got {self.num_bins!r}")
 
     @property
     def cache_key(self) -> str:

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,9 +37,11 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
+from spikevision.atomic_write import atomic_directory
 from spikevision.data.recording_dataset import require_dir
 from spikevision.errors import DatasetNotFoundError
 from spikevision.simulate.spike_camera import simulate_spikes
+from spikevision.transforms import center_crop
 
 __all__ = ["SpikePairs", "build_spike_pairs", "iter_source_frames", "paired_augment", "preprocess_frame"]
 
@@ -77,8 +77,7 @@ def preprocess_frame(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     th, tw = size
     ratio = min(h / th, w / tw)
     ch, cw = max(1, round(th * ratio)), max(1, round(tw * ratio))
-    top, left = (h - ch) // 2, (w - cw) // 2
-    arr = arr[top : top + ch, left : left + cw]
+    arr = center_crop(arr, (ch, cw))
     if arr.shape != (th, tw):
         method = Image.BOX if ch >= th else Image.BICUBIC
         arr = np.asarray(Image.fromarray(arr, mode="F").resize((tw, th), method))
@@ -215,9 +214,7 @@ def build_spike_pairs(
         raise ValueError(f"window·H·W must be a multiple of 8 for bit-packing, got {window}·{size[0]}·{size[1]}")
     from tqdm.auto import tqdm
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_directory(out) as tmp:  # a failure leaves ``out`` as it was
         shards: list[dict[str, Any]] = []
         pending: list[tuple[np.ndarray, np.ndarray, int]] = []
 
@@ -274,12 +271,6 @@ def build_spike_pairs(
             "shards": shards,
         }
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2))
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
@@ -379,15 +370,14 @@ class SpikePairs(Dataset):
         bits, img = self.pair(index)
         spikes = torch.from_numpy(bits).float()[:, None]  # [window, 1, H, W]
         image = torch.from_numpy(img.astype(np.float32) / 255.0)[None]  # [1, H, W]
-        if self.crop is not None:
+        if self.crop is not None and self.train_crop:
             ch, cw = self.crop
-            if self.train_crop:
-                top = int(torch.randint(0, self.height - ch + 1, ()))
-                left = int(torch.randint(0, self.width - cw + 1, ()))
-            else:
-                top, left = (self.height - ch) // 2, (self.width - cw) // 2
+            top = int(torch.randint(0, self.height - ch + 1, ()))
+            left = int(torch.randint(0, self.width - cw + 1, ()))
             spikes = spikes[..., top : top + ch, left : left + cw]
             image = image[..., top : top + ch, left : left + cw]
+        elif self.crop is not None:
+            spikes, image = center_crop(spikes, self.crop), center_crop(image, self.crop)
         if self.augment:
             square = spikes.shape[-1] == spikes.shape[-2]
             k = int(torch.randint(0, 4, ())) if square else 2 * int(torch.randint(0, 2, ()))

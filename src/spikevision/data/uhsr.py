@@ -14,16 +14,19 @@ import numpy as np
 
 from spikevision.data.recording_dataset import Recording, RecordingDataset, require_dir
 from spikevision.data.representation import SpikeBinRepresentation
-from spikevision.errors import DatasetNotFoundError
+from spikevision.errors import ConfigError, DatasetNotFoundError
 from spikevision.io import read_uhsr_npz
+from spikevision.io.uhsr_npz import read_uhsr_label, read_uhsr_label_name
 from spikevision.spikes import tfi, tfp
+from spikevision.transforms import center_crop
 
 UHSR_LAYOUT = """  <root>/train/<id>.npz and <root>/test/<id>.npz, or all files in <root>/ (ids 0-4999 train,
   the rest test); each .npz has 'spk' uint8 [200, 250, 250] and 'label' (and maybe 'label_name')"""
 UHSR_SOURCE = "the UHSR release (Evin-X/UHSR, AAAI 2024; U-CALTECH.zip / U-CIFAR.zip)"
 U_CIFAR_CLASSES = ["frog", "horse", "dog", "truck", "airplane", "automobile", "bird", "ship", "cat",
                    "deer"]  # label order of the SpikeCLIP evaluation code
-CROP = (13, 237)  # 250×250 → the central 224×224, as SpikeCLIP
+UHSR_VARIANTS = ("u-cifar", "u-caltech")
+CROP_SIZE = 224  # 250×250 → the central 224×224 (rows and columns 13:237), as SpikeCLIP
 
 
 def _numeric_id(path: Path) -> int:
@@ -34,7 +37,7 @@ def _numeric_id(path: Path) -> int:
 def read_cropped_spikes(path: Path) -> np.ndarray:
     """Spikes of a UHSR file, centre-cropped to 224×224: ``uint8 [200, 224, 224]``."""
     spk, _ = read_uhsr_npz(path)
-    return spk[:, CROP[0] : CROP[1], CROP[0] : CROP[1]]
+    return center_crop(spk, CROP_SIZE)
 
 
 class SpikeTarget:
@@ -81,12 +84,22 @@ class UHSR(RecordingDataset):
         files = files[:limit]
         if not files:
             raise DatasetNotFoundError(f"no .npz files for split '{split}' in {base}; expected layout:\n{UHSR_LAYOUT}")
-        labels = [int(np.load(f)["label"]) for f in files]
+        if variant not in UHSR_VARIANTS:
+            raise ConfigError(f"UHSR variant must be one of {UHSR_VARIANTS}, got '{variant}'")
+        labels = [read_uhsr_label(f) for f in files]
         if label_names is None:
             if variant == "u-cifar":
                 label_names = U_CIFAR_CLASSES
             else:
                 label_names = self._names_from_files(files, labels)
+        top = max(labels)
+        if top >= len(label_names):
+            bad = next(f for f, lab in zip(files, labels) if lab == top)
+            fits = " (U-Caltech has 101 classes): set variant: u-caltech" if variant == "u-cifar" else (
+                ": pass label_names with one name per class")
+            raise ConfigError(
+                f"UHSR variant '{variant}' has {len(label_names)} classes but {bad} has label {top}"
+                f"{fits}")
         recordings = [Recording(f, lab) for f, lab in zip(files, labels)]
         super().__init__(
             recordings, label_names, read_cropped_spikes, SpikeBinRepresentation(num_bins),
@@ -100,8 +113,20 @@ class UHSR(RecordingDataset):
         names: dict[int, str] = {}
         for f, lab in zip(files, labels):
             if lab not in names:
-                with np.load(f) as z:
-                    names[lab] = str(z["label_name"]) if "label_name" in z.files else f"class_{lab}"
+                stored = read_uhsr_label_name(f)
+                names[lab] = class_from_label_name(stored) if stored else f"class_{lab}"
         return [names.get(i, f"class_{i}") for i in range(max(labels) + 1)]
+
+    def spike_frames(self, index: int) -> np.ndarray:
+        """The (cropped) spike frames ``uint8 [S, H, W]`` behind item ``index`` (for TFP/TFI baselines)."""
+        return self._parsed(self.recordings[index])
+
+
+def class_from_label_name(stored: str) -> str:
+    """The class of a UHSR ``label_name`` entry, which real files fill with the source image's
+    file name: ``'4144_helicopter.jpg'`` → ``'helicopter'``, ``'0012_car_side.png'`` →
+    ``'car_side'``; a plain class name is returned unchanged."""
+    stem = Path(stored.strip()).stem if re.search(r"\.(jpe?g|png|bmp)$", stored.strip(), re.I) else stored.strip()
+    return re.sub(r"^\d+[_\-\s]+", "", stem) or stem
 
 

@@ -3,7 +3,7 @@
 ``read_events`` / ``write_events`` dispatch on the file suffix:
 
 - ``.bin``   ATIS (N-MNIST, N-Caltech101)
-- ``.aedat`` AER-DAT 2.0, DVS128 addressing (CIFAR10-DVS)
+- ``.aedat`` AER-DAT 2.0 (CIFAR10-DVS; DVS128, DAVIS346, DAVIS240 per the ``# AEChip:`` line)
 - ``.npy``   a saved structured array with fields x, y, t, p
 - ``.npz``   arrays ``x``, ``y``, ``t``, ``p`` (or one structured array ``events``)
 
@@ -19,25 +19,43 @@ from pathlib import Path
 import numpy as np
 
 from spikevision.errors import EventFormatError
-from spikevision.io.aedat2 import read_aedat2, read_aedat2_header, write_aedat2
+from spikevision.io.aedat2 import (
+    AedatChip,
+    read_aedat2,
+    read_aedat2_chip,
+    read_aedat2_header,
+    write_aedat2,
+)
 from spikevision.io.atis_bin import read_atis_bin, write_atis_bin
-from spikevision.io.event_array import EVENT_DTYPE, check_events, empty_events, make_events
+from spikevision.io.event_array import (
+    EVENT_DTYPE,
+    check_events,
+    empty_events,
+    events_from_fields,
+    make_events,
+)
+from spikevision.io.numpy_files import load_npy, load_npz, npz_keys
 from spikevision.io.spike_dat import read_spike_dat, write_spike_dat
-from spikevision.io.uhsr_npz import read_uhsr_npz, uhsr_to_channels, write_uhsr_npz
+from spikevision.io.uhsr_npz import read_uhsr_npz, write_uhsr_npz
 
 __all__ = [
     "EVENT_DTYPE",
+    "AedatChip",
     "SUPPORTED_EVENT_SUFFIXES",
     "check_events",
     "empty_events",
+    "events_from_fields",
+    "load_npy",
+    "load_npz",
     "make_events",
+    "npz_keys",
     "read_aedat2",
+    "read_aedat2_chip",
     "read_aedat2_header",
     "read_atis_bin",
     "read_events",
     "read_spike_dat",
     "read_uhsr_npz",
-    "uhsr_to_channels",
     "write_aedat2",
     "write_atis_bin",
     "write_events",
@@ -64,16 +82,15 @@ def _from_fields(arr: np.ndarray, path: Path) -> np.ndarray:
         check_events(arr)
     except TypeError as err:
         raise EventFormatError(f"{path}: {err}") from None
-    return make_events(arr["x"], arr["y"], arr["t"], arr["p"])
+    return events_from_fields(arr, str(path))
 
 
 def _read_npz(path: Path) -> np.ndarray:
-    with np.load(path, allow_pickle=False) as data:
-        keys = set(data.files)
-        if "events" in keys:
-            return _from_fields(data["events"], path)
-        if {"x", "y", "t", "p"} <= keys:
-            return make_events(data["x"], data["y"], data["t"], data["p"])
+    keys = set(npz_keys(path))
+    if "events" in keys:
+        return _from_fields(load_npz(path, {"events"})["events"], path)
+    if {"x", "y", "t", "p"} <= keys:
+        return events_from_fields(load_npz(path, {"x", "y", "t", "p"}), str(path))
     hint = " (a UHSR spike sample: use read_uhsr_npz)" if "spk" in keys else ""
     raise EventFormatError(
         f"{path}: .npz holds no events: expected arrays x, y, t, p or 'events', "
@@ -92,7 +109,7 @@ def read_events(path: str | os.PathLike) -> np.ndarray:
     if suffix == ".aedat":
         return read_aedat2(path)
     if suffix == ".npy":
-        return _from_fields(np.load(path, allow_pickle=False), path)
+        return _from_fields(load_npy(path), path)
     return _read_npz(path)
 
 

@@ -20,8 +20,8 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from spikevision.losses.pretrained import find_weights
-from spikevision.models.vqvae.vqmodel import center_crop
 from spikevision.sample.writer import sample_rgb
+from spikevision.transforms import center_crop
 
 INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"
 INCEPTION_URL = ("https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/"

@@ -12,8 +12,8 @@ import torch
 from tqdm.auto import tqdm
 
 from spikevision.errors import ConfigError
-from spikevision.sample.loading import build_model, resolve_run
 from spikevision.sample.writer import SampleWriter
+from spikevision.stages import build_model, resolve_run
 
 
 @dataclass

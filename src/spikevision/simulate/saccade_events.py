@@ -27,6 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from spikevision.io.event_array import EVENT_DTYPE, empty_events
+from spikevision.transforms import center_crop
 
 __all__ = [
     "saccade_path",
@@ -219,8 +220,7 @@ def _fit_to_sensor(images: np.ndarray, sensor_size: Sequence[int] | None) -> np.
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
     resized = np.einsum("oh,bhw,pw->bop", _resize_matrix(h, nh), images, _resize_matrix(w, nw))
     out = np.zeros((images.shape[0], sh, sw))
-    y0, x0 = (sh - nh) // 2, (sw - nw) // 2
-    out[:, y0:y0 + nh, x0:x0 + nw] = resized
+    center_crop(out, (nh, nw))[:] = resized  # the central nh×nw window (a view of out)
     return out
 
 

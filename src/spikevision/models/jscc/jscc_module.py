@@ -28,7 +28,7 @@ from spikevision.models.jscc.firing import FiringRateMonitor
 from spikevision.models.jscc.stereo import StereoJscc
 from spikevision.safe_load import read_state_dict
 from spikevision.snn.neurons import reset_states
-from spikevision.visualize import side_by_side
+from spikevision.visualize import image_panels
 
 log = logging.getLogger(__name__)
 
@@ -207,4 +207,4 @@ class StereoJsccModel(pl.LightningModule):
         gen = torch.Generator(device=left.device).manual_seed(1)
         out = self(left, right, snr_db=self.eval_snr_db, generator=gen)
         dec_right = out["right"] if out["right"] is not None else torch.full_like(right, 0.5)
-        return {"comparison": side_by_side([left, right, out["left"].clamp(0, 1), dec_right.clamp(0, 1)])}
+        return image_panels({"_left": left, "_right": right, "_decoded_left": out["left"], "_decoded_right": dec_right})

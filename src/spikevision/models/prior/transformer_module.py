@@ -17,9 +17,9 @@ import torch
 from torch import nn
 
 from spikevision.registry import instantiate_from_config
-from spikevision.sample.loading import build_model
 from spikevision.sample.tokens import sample_tokens
-from spikevision.visualize import side_by_side
+from spikevision.stages import build_model
+from spikevision.visualize import image_panels
 
 
 class SnnTransformerPrior(pl.LightningModule):
@@ -148,7 +148,7 @@ class SnnTransformerPrior(pl.LightningModule):
         samples = self.decode_codes(self.sample_codes(n, labels=labels, generator=gen))
         show = self.first_stage.display
         rec_rgb, smp_rgb = show(self.first_stage.to_unit(rec)), show(samples)
-        if rec_rgb.dim() == 5:
-            return {"samples_gif": smp_rgb, "samples": smp_rgb.amax(1),
-                    "comparison": side_by_side([rec_rgb.amax(1), smp_rgb.amax(1)])}
-        return {"samples": smp_rgb, "comparison": side_by_side([rec_rgb, smp_rgb])}
+        if rec_rgb.dim() == 5:  # event frames: the maximum over time, and the samples as a GIF
+            return image_panels({"_reconstruction": rec_rgb.amax(1), "samples": smp_rgb.amax(1)},
+                                extra={"samples_gif": smp_rgb})
+        return image_panels({"_reconstruction": rec_rgb, "samples": smp_rgb})

@@ -15,7 +15,7 @@ from spikevision.losses import PixelLoss
 from spikevision.models.image_module import ImageOutputModule
 from spikevision.registry import instantiate_from_config
 from spikevision.snn import encode_input
-from spikevision.visualize import event_frames_rgb, side_by_side, to_rgb
+from spikevision.visualize import event_frames_rgb, image_panels, to_rgb
 
 DEFAULT_NETWORK = {"target": "spikevision.models.recon.snn_unet.SnnUNet", "params": {}}
 INPUT_TRANSFORMS = ("none", "log1p")
@@ -72,16 +72,9 @@ class SnnReconModel(ImageOutputModule):
     def log_images(self, batch: Mapping[str, torch.Tensor], max_images: int = 8) -> dict[str, torch.Tensor]:
         """Panels for the image logger: RGB ``[N, 3, H, W]`` (or ``[N, T, 3, H, W]`` for GIFs)."""
         x = batch["input"][:max_images]
-        recon = to_rgb(self(x))
-        out: dict[str, torch.Tensor] = {"reconstruction": recon}
-        panels = []
+        inputs = inputs_gif = None
         if x.dim() == 5:  # time bins: show the sum over time, and every bin as a GIF
-            out["inputs"] = event_frames_rgb(x.sum(1)) if x.shape[2] <= 2 else to_rgb(x.mean(1)[:, :1])
-            out["inputs_gif"] = event_frames_rgb(x) if x.shape[2] <= 2 else to_rgb(x[:, :, :1])
-            panels.append(out["inputs"])
-        panels.append(recon)
-        if "image" in batch:
-            out["ground_truth"] = to_rgb(batch["image"][:max_images])
-            panels.append(out["ground_truth"])
-        out["comparison"] = side_by_side(panels)
-        return out
+            inputs = event_frames_rgb(x.sum(1)) if x.shape[2] <= 2 else to_rgb(x.mean(1)[:, :1])
+            inputs_gif = event_frames_rgb(x) if x.shape[2] <= 2 else to_rgb(x[:, :, :1])
+        return image_panels({"inputs": inputs, "reconstruction": self(x), "ground_truth": batch.get("image")},
+                            extra={"inputs_gif": inputs_gif}, max_images=max_images)

@@ -19,9 +19,9 @@ from torch import nn
 
 from spikevision.clip import FrozenClip
 from spikevision.models.spikeclip.artifacts import load_export, save_export
-from spikevision.models.spikeclip.clip_recon import load_recon
 from spikevision.models.spikeclip.guidance import check_same_clip
 from spikevision.models.spikeclip.refiner import RefinerUNet
+from spikevision.models.spikeclip.stage1_recon import load_recon
 
 EMBED_LIMIT_MB = 100.0
 

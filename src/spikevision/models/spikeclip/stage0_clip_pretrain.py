@@ -4,13 +4,14 @@ For the offline default (N-Digits) there is no downloadable CLIP, so this stage 
 the same open_clip code (architecture ``spikevision-digits``) and a symmetric contrastive loss
 between images and class captions (a random template per class and step). Training images are
 randomly blurred/noised so the model also recognises reconstructions. Validation/test log the
-zero-shot accuracy with the evaluation templates; at the end of fitting the weights are written
-to ``export_path``, which stages 1–3 load as ``clip.pretrained``.
+zero-shot accuracy with the evaluation templates; at the end of fitting the weights (the best
+checkpoint by ``monitor``) are written to ``export_path``, which stages 1–3 load as ``clip.pretrained``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,9 +32,13 @@ from spikevision.clip.loading import save_open_clip_checkpoint
 from spikevision.losses.infonce import class_contrastive
 from spikevision.models.spikeclip.degrade import Degrade
 from spikevision.models.spikeclip.guidance import dataset_label_names
+from spikevision.models.spikeclip.stage_base import ExportingStage
+from spikevision.stages import handed_on_metric
+
+log = logging.getLogger(__name__)
 
 
-class ClipPretrainModel(pl.LightningModule):
+class ClipPretrainModel(ExportingStage, pl.LightningModule):
     """Contrastive training of an open_clip model on ``batch['image']`` ``[B, 1|3, H, W]`` and
     ``batch['label']``.
 
@@ -114,17 +119,12 @@ class ClipPretrainModel(pl.LightningModule):
         return torch.optim.AdamW([{"params": decay, "weight_decay": self.weight_decay},
                                   {"params": rest, "weight_decay": 0.0}], lr=self.learning_rate)
 
-    def on_fit_end(self) -> None:
-        if self.export_path and self.trainer.is_global_zero:
-            self.export(self.export_path)
-
     def export(self, path: str | Path) -> Path:
         """Write the weights (open_clip state dict) plus a JSON sidecar with name and labels."""
         path = save_open_clip_checkpoint(self.clip, path)
         meta = {"model_name": self.hparams.model_name, "label_names": self.label_names,
                 "eval_templates": self.eval_templates,
-                "val_zero_shot_acc": float(self._trainer.callback_metrics.get("val/zero_shot_acc", float("nan")))
-                if self._trainer else None}
+                "val_zero_shot_acc": handed_on_metric(self._trainer, "val/zero_shot_acc")}
         path.with_suffix(".json").write_text(json.dumps(meta, indent=2))
-        print(f"stage-0 CLIP written to {path}")
+        log.info("stage-0 CLIP written to %s", path)
         return path

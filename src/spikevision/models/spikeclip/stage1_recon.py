@@ -8,6 +8,7 @@ zero-shot accuracy of reconstructions (``val/clip_acc``) and PSNR/SSIM when imag
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,18 +18,22 @@ import torch
 from spikevision.models.recon import SnnReconModel
 from spikevision.models.spikeclip.artifacts import save_export
 from spikevision.models.spikeclip.guidance import ClipGuidance, dataset_label_names
+from spikevision.models.spikeclip.stage_base import ExportingStage
 from spikevision.registry import to_plain
+
+log = logging.getLogger(__name__)
 
 RECON_KEYS = ("network", "time_steps", "input_coding", "input_transform")
 
 
-class SpikeClipReconModel(SnnReconModel):
+class SpikeClipReconModel(ExportingStage, SnnReconModel):
     """:class:`SnnReconModel` + CLIP guidance. Extra parameters:
 
     ``clip``: ``{model_name, pretrained, templates}``; ``temperature``: InfoNCE τ;
     ``class_weight`` / ``pixel_weight``: loss weights; ``label_names``: class names (default:
     the datasets'); ``input_spec``: how inference turns files into inputs (stored in exports);
-    ``export_path``: where the trained network is written at the end of fitting.
+    ``export_path``: where the trained network (best checkpoint by ``monitor``) is written at the
+    end of fitting.
     """
 
     def __init__(
@@ -78,10 +83,6 @@ class SpikeClipReconModel(SnnReconModel):
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.label_names = checkpoint.get("label_names") or self.label_names
 
-    def on_fit_end(self) -> None:
-        if self.export_path and self.trainer.is_global_zero:
-            self.export(self.export_path)
-
     def export(self, path: str | Path) -> Path:
         """Write the reconstruction network as a ``recon`` export (no CLIP weights)."""
         params = {k: to_plain(self.hparams[k]) for k in RECON_KEYS if k in self.hparams}
@@ -93,7 +94,7 @@ class SpikeClipReconModel(SnnReconModel):
             "input_spec": self.input_spec,
             "stage": type(self).__name__,
         })
-        print(f"{type(self).__name__} export written to {out}")
+        log.info("%s export written to %s", type(self).__name__, out)
         return out
 
 

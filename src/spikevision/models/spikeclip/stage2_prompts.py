@@ -10,6 +10,7 @@ accuracy (``val/hq_lq_acc``, ``val/hq_acc``, ``val/lq_acc``) with repeatable deg
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,18 +19,19 @@ import lightning.pytorch as pl
 import torch
 from torch import nn
 
-from spikevision.models.spikeclip.artifacts import load_export, save_export
-from spikevision.models.spikeclip.clip_recon import load_recon
-from spikevision.models.spikeclip.coarse_cache import CoarseOutputs
+from spikevision.models.spikeclip.artifacts import save_export
 from spikevision.models.spikeclip.degrade import Degrade
-from spikevision.models.spikeclip.guidance import ClipGuidance, check_same_clip
+from spikevision.models.spikeclip.guidance import ClipGuidance
 from spikevision.models.spikeclip.prompt_learner import PromptLearner
+from spikevision.models.spikeclip.stage_base import FrozenPreviousStage
 from spikevision.registry import instantiate_from_config, to_plain
+
+log = logging.getLogger(__name__)
 
 HQ, LQ = 0, 1
 
 
-class PromptLearnerModel(pl.LightningModule):
+class PromptLearnerModel(FrozenPreviousStage, pl.LightningModule):
     """CoOp HQ/LQ prompt learning on top of a frozen stage-1 ``recon`` export (``coarse``)."""
 
     def __init__(
@@ -52,11 +54,9 @@ class PromptLearnerModel(pl.LightningModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        stage1 = load_export(coarse, "recon")
+        stage1 = self.load_previous_stage(coarse)
         self.guidance = ClipGuidance(clip or stage1["clip"])
-        check_same_clip(stage1["clip"], self.guidance.spec, coarse)
-        self.coarse = load_recon(stage1).requires_grad_(False)
-        self.coarse_outputs = CoarseOutputs(self.coarse, cache_coarse)
+        self.freeze_previous_stage(stage1, "coarse", cache_coarse, self.guidance.spec, coarse)
         self.prompts = PromptLearner(self.guidance.clip, classnames, n_ctx, ctx_init)
         self.degrade = Degrade(**degrade) if degrade else None
         self.hq_dataset = instantiate_from_config(to_plain(hq_images), "model.params.hq_images") if hq_images else None
@@ -120,10 +120,6 @@ class PromptLearnerModel(pl.LightningModule):
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.AdamW([self.prompts.ctx], lr=self.learning_rate, weight_decay=self.weight_decay)
 
-    def on_fit_end(self) -> None:
-        if self.export_path and self.trainer.is_global_zero:
-            self.export(self.export_path)
-
     @torch.no_grad()
     def export(self, path: str | Path) -> Path:
         """Write the learned prompts and their text features ``[2, D]`` as a ``prompts`` export."""
@@ -139,5 +135,5 @@ class PromptLearnerModel(pl.LightningModule):
             "val_metrics": metrics,
             **self.stage1_info,
         })
-        print(f"stage-2 prompts written to {out}")
+        log.info("stage-2 prompts written to %s", out)
         return out

@@ -12,13 +12,12 @@ from typing import Any
 import torch
 
 from spikevision.losses.infonce import quality_guided_loss
-from spikevision.models.spikeclip.artifacts import load_export
-from spikevision.models.spikeclip.clip_recon import SpikeClipReconModel, load_recon
-from spikevision.models.spikeclip.coarse_cache import CoarseOutputs
 from spikevision.models.spikeclip.guidance import check_same_clip
+from spikevision.models.spikeclip.stage1_recon import SpikeClipReconModel
+from spikevision.models.spikeclip.stage_base import FrozenPreviousStage
 
 
-class SpikeClipQualityModel(SpikeClipReconModel):
+class SpikeClipQualityModel(FrozenPreviousStage, SpikeClipReconModel):
     """:class:`SpikeClipReconModel` initialised from a stage-1 ``recon`` export (``init_from``;
     its network settings are used unless the config overrides them) with the stage-2
     ``prompts`` export driving ``L_prompt``. ``identity_weight > 0`` keeps a frozen copy of the
@@ -34,7 +33,7 @@ class SpikeClipQualityModel(SpikeClipReconModel):
         pixel_weight: float = 0.0,
         **kwargs: Any,
     ) -> None:
-        stage1 = load_export(init_from, "recon")
+        stage1 = self.load_previous_stage(init_from)
         merged = {**stage1["recon_params"], **kwargs}
         merged.setdefault("clip", stage1["clip"])
         merged.setdefault("input_spec", stage1.get("input_spec"))
@@ -46,17 +45,24 @@ class SpikeClipQualityModel(SpikeClipReconModel):
         self.guidance.prompt_temperature = float(prompt_temperature)
         self.guidance.set_prompts(prompts)
         self.prompt_weight, self.identity_weight = float(prompt_weight), float(identity_weight)
-        self.reference = load_recon(stage1).requires_grad_(False) if identity_weight > 0 else None
-        self.reference_outputs = CoarseOutputs(self.reference) if self.reference is not None else None
+        self.reference = self.reference_outputs = None
+        if identity_weight > 0:
+            self.freeze_previous_stage(stage1, "reference")
 
-    def loss_terms(self, recon: torch.Tensor, batch: Mapping[str, Any]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def objective(self, batch: Mapping[str, Any],
+                  split: str) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        pred = self(batch["input"])
+        loss, parts = self.loss_terms(pred, batch, split)
+        return loss, pred, parts
+
+    def loss_terms(self, recon: torch.Tensor, batch: Mapping[str, Any],
+                   split: str = "train") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         feats = self.guidance.encode(recon)
         class_loss, acc = self.guidance.class_terms(feats, batch["label"], self.label_names)
         prompt_loss, p_hq = self.guidance.prompt_terms(feats)
         reg = None
         parts = {"class_loss": class_loss.detach(), "clip_acc": acc, "prompt_loss": prompt_loss.detach(), "p_hq": p_hq}
         if self.reference_outputs is not None:
-            split = "train" if self.training else "eval"
             ref = self.reference_outputs(batch["input"], batch.get("index"), split)
             reg = (recon - ref).abs().mean()
             parts["identity_loss"] = reg.detach()

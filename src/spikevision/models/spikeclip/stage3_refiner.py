@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,15 +16,16 @@ import torch
 from spikevision.losses import PixelLoss
 from spikevision.losses.infonce import quality_guided_loss
 from spikevision.models.image_module import ImageOutputModule
-from spikevision.models.spikeclip.artifacts import load_export, save_export
-from spikevision.models.spikeclip.clip_recon import load_recon
-from spikevision.models.spikeclip.coarse_cache import CoarseOutputs
-from spikevision.models.spikeclip.guidance import ClipGuidance, check_same_clip
+from spikevision.models.spikeclip.artifacts import save_export
+from spikevision.models.spikeclip.guidance import ClipGuidance
 from spikevision.models.spikeclip.refiner import RefinerUNet
+from spikevision.models.spikeclip.stage_base import FrozenPreviousStage
 from spikevision.registry import to_plain
 
+log = logging.getLogger(__name__)
 
-class RefinerModel(ImageOutputModule):
+
+class RefinerModel(FrozenPreviousStage, ImageOutputModule):
     """Quality-guided refinement of a frozen ``coarse`` (stage-1 ``recon`` export) with the
     stage-2 ``prompts``. ``refiner``: :class:`RefinerUNet` parameters."""
 
@@ -47,11 +49,9 @@ class RefinerModel(ImageOutputModule):
     ) -> None:
         super().__init__(monitor, monitor_mode)
         self.save_hyperparameters()
-        stage1 = load_export(coarse, "recon")
+        stage1 = self.load_previous_stage(coarse)
         self.guidance = ClipGuidance(clip or stage1["clip"], temperature, prompts, prompt_temperature)
-        check_same_clip(stage1["clip"], self.guidance.spec, coarse)
-        self.coarse = load_recon(stage1).requires_grad_(False)
-        self.coarse_outputs = CoarseOutputs(self.coarse, cache_coarse)
+        self.freeze_previous_stage(stage1, "coarse", cache_coarse, self.guidance.spec, coarse)
         self.refiner_params = dict(to_plain(refiner) or {})
         self.refiner = RefinerUNet(**self.refiner_params)
         self.label_names = stage1["label_names"]
@@ -89,17 +89,11 @@ class RefinerModel(ImageOutputModule):
     @torch.no_grad()
     def log_images(self, batch: Mapping[str, Any], max_images: int = 8) -> dict[str, torch.Tensor]:
         """Panels for the image logger: coarse | refined (| ground truth)."""
-        from spikevision.visualize import side_by_side, to_rgb
+        from spikevision.visualize import image_panels
 
         coarse = self.coarse_outputs(batch["input"][:max_images])
-        panels = [to_rgb(coarse), to_rgb(self.refiner(coarse))]
-        if "image" in batch:
-            panels.append(to_rgb(batch["image"][:max_images]))
-        return {"refined": panels[1], "comparison": side_by_side(panels)}
-
-    def on_fit_end(self) -> None:
-        if self.export_path and self.trainer.is_global_zero:
-            self.export(self.export_path)
+        return image_panels({"_coarse": coarse, "refined": self.refiner(coarse), "_ground_truth": batch.get("image")},
+                            max_images=max_images)
 
     def export(self, path: str | Path) -> Path:
         """Write the refiner as a ``refiner`` export."""
@@ -109,5 +103,5 @@ class RefinerModel(ImageOutputModule):
             "clip": self.guidance.spec,
             **self.stage1_info,
         })
-        print(f"stage-3 refiner written to {out}")
+        log.info("stage-3 refiner written to %s", out)
         return out

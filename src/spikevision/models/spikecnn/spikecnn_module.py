@@ -23,7 +23,7 @@ import torch
 from spikevision.losses.perceptual import VGGPerceptualLoss, WeightsNotFoundError
 from spikevision.models.image_module import ImageOutputModule
 from spikevision.registry import instantiate_from_config
-from spikevision.visualize import side_by_side, to_rgb
+from spikevision.visualize import image_panels
 
 DEFAULT_NETWORK = {"target": "spikevision.models.spikecnn.semi_unet.SemiUNet", "params": {}}
 DEFAULT_VGG = {"weights": "auto", "num_layers": 16, "normalize": True}
@@ -36,6 +36,9 @@ class SpikeCnnModel(ImageOutputModule):
     ``lambda_l2``/``lambda_vgg``: loss weights; ``vgg``: :class:`VGGPerceptualLoss` params;
     ``learning_rate``/``betas``: Adam. The frozen VGG is not part of the checkpoint.
     """
+
+    #: loaded for inference (:func:`spikevision.stages.load_lightning_checkpoint`): no perceptual network
+    inference_params = {"lambda_vgg": 0.0, "lambda_l2": 1.0}
 
     def __init__(
         self,
@@ -117,14 +120,6 @@ class SpikeCnnModel(ImageOutputModule):
         input frames."""
         x = batch["input"][:max_images]
         frames = x.flatten(1, 2)[:, :, None] if x.dim() == 5 else x[:, :, None]  # [N, T, 1, H, W]
-        out = {
-            "inputs": to_rgb(frames.float().mean(1)),
-            "inputs_gif": to_rgb(frames.float()),
-            "reconstruction": to_rgb(self(x).clamp(0, 1)),
-        }
-        panels = [out["inputs"], out["reconstruction"]]
-        if "image" in batch:
-            out["ground_truth"] = to_rgb(batch["image"][:max_images])
-            panels.append(out["ground_truth"])
-        out["comparison"] = side_by_side(panels)
-        return out
+        return image_panels(
+            {"inputs": frames.float().mean(1), "reconstruction": self(x), "ground_truth": batch.get("image")},
+            extra={"inputs_gif": frames.float()}, max_images=max_images)

@@ -16,27 +16,17 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 from torch import nn
-from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
+from spikevision.models.image_module import IMAGE_METRICS, image_metrics
 from spikevision.models.vqvae.networks import DecoderSnn, EncoderSnn
 from spikevision.models.vqvae.quantizer import make_quantizer
 from spikevision.registry import instantiate_from_config
 from spikevision.snn import TimeDistributed, encode_input
-from spikevision.visualize import event_frames_rgb, side_by_side, to_rgb
+from spikevision.transforms import center_crop
+from spikevision.visualize import event_frames_rgb, image_panels, side_by_side, to_rgb
 
 OUTPUTS = ("mean", "frames")
 DEFAULT_LOSS = {"target": "spikevision.losses.vqperceptual.VQLPIPSWithDiscriminator", "params": {}}
-
-
-def center_crop(x: torch.Tensor, size: int | None) -> torch.Tensor:
-    """Center-crop the last two dims to ``size × size`` (no-op for None or equal size)."""
-    if size is None or x.shape[-1] == size and x.shape[-2] == size:
-        return x
-    h, w = x.shape[-2:]
-    if size > min(h, w):
-        raise ValueError(f"cannot crop {h}×{w} inputs to {size}×{size}")
-    top, left = (h - size) // 2, (w - size) // 2
-    return x[..., top : top + size, left : left + size]
 
 
 def event_rgb(frames01: torch.Tensor) -> torch.Tensor:
@@ -95,10 +85,7 @@ class SnnVQModel(pl.LightningModule):
         self.learning_rate = learning_rate
         self.monitor, self.monitor_mode = monitor, monitor_mode
         self.automatic_optimization = False
-        self.metrics = nn.ModuleDict({
-            f"{s}_{n}": m for s in ("val", "test") for n, m in
-            (("psnr", PeakSignalNoiseRatio(data_range=1.0)), ("ssim", StructuralSimilarityIndexMeasure(data_range=1.0)))
-        })
+        self.metrics = image_metrics()
         if compile:
             self.encoder._forward = torch.compile(self.encoder._forward)
             self.decoder._forward = torch.compile(self.decoder._forward)
@@ -108,7 +95,7 @@ class SnnVQModel(pl.LightningModule):
     # ---------------------------------------------------------------- model
     def load_weights(self, path: str) -> None:
         """Load a stage-1 checkpoint's weights (the discriminator/LPIPS ``loss.*`` keys are optional)."""
-        from spikevision.sample.loading import load_matching_state
+        from spikevision.stages import load_matching_state
 
         load_matching_state(self, path, "model.params.ckpt_path")
 
@@ -190,7 +177,7 @@ class SnnVQModel(pl.LightningModule):
         self.log(f"{split}/vq", logs["vq"], batch_size=bs, sync_dist=True)
         self.log(f"{split}/perplexity", info["perplexity"], batch_size=bs, sync_dist=True)
         pred, target = self._flat(self.to_unit(xrec)), self._flat(self.to_unit(x))
-        for name in ("psnr", "ssim"):
+        for name in IMAGE_METRICS:
             metric = self.metrics[f"{split}_{name}"]
             metric.update(pred, target)
             self.log(f"{split}/{name}", metric, prog_bar=name == "psnr", batch_size=bs)
@@ -221,7 +208,6 @@ class SnnVQModel(pl.LightningModule):
         xrec, _, _ = self(x)
         inp, rec = self.display(self.to_unit(x)), self.display(self.to_unit(xrec))
         if not self.event_data:
-            return {"inputs": inp, "reconstruction": rec, "comparison": side_by_side([inp, rec])}
-        sums = [self.display(self.to_unit(v)).amax(1) for v in (x, xrec)]
-        return {"inputs": sums[0], "reconstruction": sums[1], "comparison": side_by_side(sums),
-                "comparison_gif": side_by_side([inp, rec])}
+            return image_panels({"inputs": inp, "reconstruction": rec})
+        return image_panels({"inputs": inp.amax(1), "reconstruction": rec.amax(1)},  # maximum over time
+                            extra={"comparison_gif": side_by_side([inp, rec])})

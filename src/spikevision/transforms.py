@@ -1,0 +1,36 @@
+"""Array transforms shared by data, models, metrics and the command-line tools.
+
+Low level on purpose: depends on nothing else in spikevision, so a dataset, a metric and a
+model can all use it without importing one another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+ArrayT = TypeVar("ArrayT", torch.Tensor, np.ndarray)
+
+
+def center_crop(x: ArrayT, size: int | Sequence[int] | None, fit: bool = False) -> ArrayT:
+    """Centre-crop the last two axes of a tensor or numpy array to ``size`` (``int``: square,
+    or ``(h, w)``); a view, of the input's type. Offsets are ``(H - h) // 2`` and ``(W - w) // 2``.
+
+    ``None`` (or an empty size) returns ``x`` itself. A size larger than the input raises
+    ``ValueError``, unless ``fit=True``, which keeps such an axis whole instead.
+    """
+    if size is None or (not isinstance(size, int) and len(size) == 0):
+        return x
+    th, tw = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+    h, w = x.shape[-2:]
+    if fit:
+        th, tw = min(th, h), min(tw, w)
+    elif th > h or tw > w:
+        raise ValueError(f"cannot crop {h}×{w} inputs to {th}×{tw}")
+    if (th, tw) == (h, w):
+        return x
+    top, left = (h - th) // 2, (w - tw) // 2
+    return x[..., top : top + th, left : left + tw]

@@ -13,7 +13,7 @@ import time
 
 import torch
 
-from spikevision.models.prior import SnnGPT
+from spikevision.models.transformer import SnnGPT
 from spikevision.sample.tokens import sample_tokens
 
 

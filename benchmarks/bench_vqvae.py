@@ -33,7 +33,7 @@ def build(ch: int, size: int, steps: int, compile: bool = False) -> SnnVQModel:
     loss = {"target": "spikevision.losses.vqperceptual.VQLPIPSWithDiscriminator",
             "params": {"disc_in_channels": 2, "disc_ndf": 8, "disc_num_layers": 1}}
     return SnnVQModel(dd, n_embed=256, embed_dim=ch, time_steps=steps, input_coding="bins", output="frames",
-                      image_key="input", lossconfig=loss, compile=compile)
+                      image_key="input", loss=loss, compile=compile)
 
 
 def forward_multistep(m: SnnVQModel, x: torch.Tensor) -> torch.Tensor:

@@ -1,138 +1,69 @@
-"""Evidence: temporal vs vanilla codebook on N-Digits events at equal code budget.
+"""Evidence: temporal vs vanilla codebook on N-Digits events at equal code budget, and how the
+generator's numbers move with training length.
 
-Trains stage 1 (spiking VQ-VAE) and stage 2 (spiking GPT) for each codebook with the same
-settings (same n_e = 128 codes of embed_dim 32 per step; the temporal code is one 4-step
-trajectory per position, the vanilla code one vector per step), samples event data and reports
+For each codebook (same n_e = 128 codes of embed_dim 32 per step; the temporal code is one 4-step
+trajectory per position, the vanilla code one vector per step) and each training length, trains
+stage 1 (spiking VQ-VAE) and stage 2 (spiking GPT) with the run scripts' settings and judges them
+with ``spikevision.cli.generation_evaluate``'s measures (a digit classifier trained on N-Digits):
+stage-1 PSNR, event F1 and reconstruction class accuracy; the share of samples classified with
+confidence ≥ 0.9, the largest class share, FID/KID in the classifier's feature space, and the
+consecutive-frame correlation of samples next to the real data's.
 
-- reconstruction PSNR / SSIM of the stage-1 model on the validation split,
-- temporal consistency of sampled event frames: the mean correlation between consecutive time
-  steps' frames (real data gives the reference value),
-- FID (and KID) of the samples' event images against the validation split, with a feature
-  extractor trained here on N-Digits (a small CNN digit classifier's penultimate layer).
-
-Usage: python benchmarks/compare_codebooks.py [--epochs1 3] [--epochs2 4] [--samples 256] [--logdir logs/compare]
+Usage: python benchmarks/compare_codebooks.py [--lengths 3:4 9:12] [--samples 512] [--json F] [--markdown F]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 
-import torch
-from torch import nn
-
+from spikevision.cli.generation_evaluate import MARKDOWN_HEADER, evaluate_generator, markdown_row
 from spikevision.cli.launch_scripts import script_arguments
 from spikevision.cli.train import run as train
 from spikevision.data.ndigits import NDigits
-from spikevision.metrics.fidelity import FidelityImages, compute_metrics
 
 REPO = Path(__file__).resolve().parents[1]
 REP = {"kind": "frames", "num_bins": 4}
 
 
-def consecutive_correlation(frames: torch.Tensor) -> float:
-    """Mean Pearson correlation between frames t and t+1 (per sample, both polarities). ``[N, T, C, H, W]``."""
-    a, b = frames[:, :-1].flatten(2), frames[:, 1:].flatten(2)
-    a, b = a - a.mean(-1, keepdim=True), b - b.mean(-1, keepdim=True)
-    corr = (a * b).sum(-1) / (a.norm(dim=-1) * b.norm(dim=-1)).clamp(min=1e-8)
-    return float(corr.mean())
-
-
-class DigitNet(nn.Module):
-    """Small CNN on event images (uint8 RGB 32×32) → (64-d features, 10 logits)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                                  nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                                  nn.Flatten(), nn.Linear(64 * 8 * 8, 64), nn.ReLU())
-        self.head = nn.Linear(64, 10)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        feats = self.body(x.float() / 255.0)
-        return feats, self.head(feats)
-
-
-def train_feature_net(epochs: int = 3) -> tuple[DigitNet, float]:
-    """Train the digit classifier on N-Digits event images; return it and its test accuracy."""
-    torch.manual_seed(0)
-    train_ds = NDigits("train", representation=REP)
-    test_ds = NDigits("test", representation=REP)
-    imgs = FidelityImages(train_ds, key="input", crop=32)
-    x = torch.stack([imgs[i] for i in range(len(imgs))])
-    y = torch.tensor([train_ds[i]["label"] for i in range(len(train_ds))])
-    net = DigitNet()
-    opt = torch.optim.Adam(net.parameters(), lr=2e-3)
-    for _ in range(epochs):
-        for idx in torch.randperm(len(x)).split(64):
-            loss = nn.functional.cross_entropy(net(x[idx])[1], y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    timgs = FidelityImages(test_ds, key="input", crop=32)
-    tx = torch.stack([timgs[i] for i in range(len(timgs))])
-    ty = torch.tensor([test_ds[i]["label"] for i in range(len(test_ds))])
-    with torch.no_grad():
-        acc = float((net(tx)[1].argmax(1) == ty).float().mean())
-    return net.eval(), acc
-
-
-class Samples(torch.utils.data.Dataset):
-    def __init__(self, images: torch.Tensor) -> None:
-        self.images = images
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, i: int) -> torch.Tensor:
-        return self.images[i]
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--epochs1", type=int, default=3)
-    p.add_argument("--epochs2", type=int, default=4)
-    p.add_argument("--samples", type=int, default=256)
+    p.add_argument("--lengths", nargs="+", default=["3:4"], metavar="E1:E2",
+                   help="training lengths: stage-1 epochs:stage-2 epochs (the run scripts: 3:4)")
+    p.add_argument("--samples", type=int, default=512)
     p.add_argument("--logdir", default="logs/compare_codebooks")
     p.add_argument("--json", default=None)
+    p.add_argument("--markdown", default=None)
     opt = p.parse_args()
-    net, acc = train_feature_net()
-    print(f"feature extractor: digit classifier on N-Digits event images, test accuracy {acc:.3f}")
     val = NDigits("validation", representation=REP)
-    reference = FidelityImages(val, key="input", crop=32)
-    real = torch.stack([val[i]["input"][..., 1:33, 1:33].clamp(max=1) for i in range(len(val))])
-    results = {"real data": {"temporal_corr": consecutive_correlation(real)}}
-    for codebook in ("temporal", "vanilla"):
-        suffix = "_vanilla" if codebook == "vanilla" else ""
-        s1 = train([*script_arguments(f"stage_1/run_snn_vqvae_ndigits{suffix}.sh"),
-                    "-l", opt.logdir, "-n", f"vq_{codebook}", "--no-test",
-                    f"lightning.trainer.max_epochs={opt.epochs1}", "lightning.trainer.enable_progress_bar=false"])
-        s2 = train([*script_arguments(f"stage_2/run_snn_transformer_ndigits{suffix}.sh"),
-                    "-l", opt.logdir, "-n", f"prior_{codebook}", "--no-test",
-                    f"lightning.trainer.max_epochs={opt.epochs2}", "lightning.trainer.enable_progress_bar=false",
-                    f"model.params.first_stage.run={s1.logdir}"])
-        prior = s2.model.eval()
-        gen = torch.Generator().manual_seed(0)
-        frames = torch.cat([prior.decode_codes(prior.sample_codes(64, generator=gen))
-                            for _ in range(-(-opt.samples // 64))])[: opt.samples]
-        images = Samples(torch.stack([FidelityImages([{"x": f}], key="x")[0] for f in frames]))
-        fid = compute_metrics(images, reference, ["fid", "kid"], feature_module=net)
-        results[codebook] = {
-            "val_psnr": s1.validate_after.get("val/psnr"), "val_ssim": s1.validate_after.get("val/ssim"),
-            "prior_val_loss": s2.validate_after.get("val/loss"),
-            "temporal_corr": consecutive_correlation(frames.round()),
-            "fid": fid["frechet_inception_distance"], "kid": fid["kernel_inception_distance_mean"],
-        }
-        print(codebook, json.dumps(results[codebook]))
-    print("\n| codebook | val PSNR (dB) | val SSIM | prior val loss | consecutive-frame corr."
-          " | FID (N-Digits net) | KID |")
-    print("|---|---|---|---|---|---|---|")
-    for name, r in results.items():
-        cells = [r.get(k) for k in ("val_psnr", "val_ssim", "prior_val_loss", "temporal_corr", "fid", "kid")]
-        print(f"| {name} | " + " | ".join("—" if c is None else f"{c:.3f}" for c in cells) + " |")
+    results: dict[str, dict] = {}
+    for length in opt.lengths:
+        e1, e2 = (int(v) for v in length.split(":"))
+        for codebook in ("temporal", "vanilla"):
+            suffix = "_vanilla" if codebook == "vanilla" else ""
+            start = time.time()
+            s1 = train([*script_arguments(f"stage_1/run_snn_vqvae_ndigits{suffix}.sh"),
+                        "-l", opt.logdir, "-n", f"vq_{codebook}_{e1}", "--no-test",
+                        f"lightning.trainer.max_epochs={e1}", "lightning.trainer.enable_progress_bar=false"])
+            s2 = train([*script_arguments(f"stage_2/run_snn_transformer_ndigits{suffix}.sh"),
+                        "-l", opt.logdir, "-n", f"prior_{codebook}_{e2}", "--no-test",
+                        f"lightning.trainer.max_epochs={e2}", "lightning.trainer.enable_progress_bar=false",
+                        f"model.params.first_stage.run={s1.logdir}"])
+            minutes = (time.time() - start) / 60
+            r = evaluate_generator(s2.model.eval(), val, "events", REP, samples=opt.samples)
+            r.update(codebook=codebook, stage1_epochs=e1, stage2_epochs=e2, train_minutes=round(minutes, 1),
+                     prior_val_loss=s2.validate_after.get("val/loss"))
+            key = f"{codebook} {e1}:{e2} epochs"
+            results[key] = r
+            print(key, json.dumps(r))
+    table = MARKDOWN_HEADER + "\n" + "\n".join(markdown_row(k, r) for k, r in results.items())
+    print("\n" + table)
     if opt.json:
         Path(opt.json).write_text(json.dumps(results, indent=2))
+    if opt.markdown:
+        Path(opt.markdown).write_text(table + "\n")
 
 
 if __name__ == "__main__":

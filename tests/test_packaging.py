@@ -14,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+import torch
 from packaging.requirements import Requirement
 
 from spikevision.cli import main_command
@@ -242,6 +243,12 @@ def test_demo_generation_passes_logdir_and_overrides_to_both_runs(monkeypatch, t
     class Run:
         logdir = tmp_path
         validate_after: dict = {}
+        model = torch.nn.Identity()
+
+        class data:  # noqa: N801 - a stand-in for the DataModule
+            @staticmethod
+            def dataset(split):
+                return [split]
 
     def fake_train(argv):
         calls.append(list(argv))
@@ -249,9 +256,11 @@ def test_demo_generation_passes_logdir_and_overrides_to_both_runs(monkeypatch, t
 
     monkeypatch.setattr(demo_generation, "train", fake_train)
     monkeypatch.setattr(demo_generation, "sample", lambda argv: {"gif": tmp_path / "grid.gif"})
+    judged = []
+    monkeypatch.setattr(demo_generation, "evaluate_generator", lambda *a, **k: judged.append(a) or {"stage1_psnr": 1.0})
     out = demo_generation.run(["lightning.trainer.max_epochs=1", "-l", str(tmp_path)])
     assert out == tmp_path / "grid.gif"
-    assert len(calls) == 2
+    assert len(calls) == 2 and len(judged) == 1 and judged[0][1] == ["validation"]
     for argv, script in zip(calls, ("run_snn_vqvae_ndigits.sh", "run_snn_transformer_ndigits.sh"), strict=True):
         # the run script's own stack first, then the demo's arguments and the user's (they win)
         assert argv[0] == "--base" and argv[-3:] == ["lightning.trainer.max_epochs=1", "-l", str(tmp_path)]

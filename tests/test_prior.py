@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from spikevision.models.prior import SnnGPT
+from spikevision.models.transformer import SnnGPT
 from spikevision.sample.tokens import filter_logits, sample_tokens
 
 
@@ -85,18 +85,18 @@ def test_prior_learns_a_fixed_sequence():
 
 
 def _prior(codebook="temporal", conditional=False):
-    from spikevision.models.prior import SnnTransformerPrior
+    from spikevision.models.transformer import SnnTransformerModel
 
     stage1 = {"target": "spikevision.models.vqvae.SnnVQModel", "params": {
-        "ddconfig": {"in_channels": 2, "out_channels": 2, "ch": 4, "ch_mult": [1, 2], "num_res_blocks": 1,
-                     "attn_resolutions": [], "resolution": 16, "z_channels": 4},
+        "network": {"in_channels": 2, "out_channels": 2, "ch": 4, "ch_mult": [1, 2], "num_res_blocks": 1,
+                    "attn_resolutions": [], "resolution": 16, "z_channels": 4},
         "n_embed": 8, "embed_dim": 4, "time_steps": 2, "codebook": codebook, "input_coding": "bins",
         "output": "frames", "image_key": "input", "input_clip": 1.0, "crop": 16,
-        "lossconfig": {"target": "spikevision.losses.vqperceptual.VQLPIPSWithDiscriminator",
-                       "params": {"disc_in_channels": 2, "disc_ndf": 4, "disc_num_layers": 1}}}}
-    gpt = {"target": "spikevision.models.prior.SnnGPT", "params": {"n_layer": 1, "n_head": 2, "n_embd": 16}}
+        "loss": {"target": "spikevision.losses.vqperceptual.VQLPIPSWithDiscriminator",
+                 "params": {"disc_in_channels": 2, "disc_ndf": 4, "disc_num_layers": 1}}}}
+    gpt = {"target": "spikevision.models.transformer.SnnGPT", "params": {"n_layer": 1, "n_head": 2, "n_embd": 16}}
     torch.manual_seed(0)
-    return SnnTransformerPrior(gpt, stage1, conditional=conditional, n_classes=3).eval()
+    return SnnTransformerModel(gpt, stage1, conditional=conditional, n_classes=3).eval()
 
 
 def test_prior_module_weight_decay_on_linear_weights_only():
@@ -122,3 +122,47 @@ def test_prior_module_temporal_vs_vanilla_and_conditional_sampling():
         cond.cond_tokens(1, torch.tensor([3]))
     batch = {"input": torch.rand(4, 2, 2, 16, 16), "label": torch.tensor([0, 1, 2, 0])}
     assert cond._loss(batch).item() > 0
+
+
+def test_old_names_build_the_same_prior(tmp_path, monkeypatch):
+    """A saved stage-2 run names ``spikevision.models.prior.SnnTransformerPrior`` with a
+    ``transformer_config`` and a first stage with ``ddconfig``/``lossconfig``: it builds the same
+    model (same weights and samples), and its checkpoint's old hyper-parameters load."""
+    import copy
+    import warnings
+
+    import lightning.pytorch as pl
+
+    from spikevision import registry
+    from spikevision.models.transformer import SnnTransformerModel
+    from spikevision.registry import instantiate_from_config
+    from spikevision.stages import load_lightning_checkpoint
+
+    monkeypatch.setattr(registry, "_WARNED_RENAMES", set())
+    new = _prior()
+    params = copy.deepcopy(dict(new.hparams))
+    old_params = {"transformer_config" if k == "network" else k: v for k, v in copy.deepcopy(params).items()}
+    old_stage1 = old_params["first_stage"]["params"]
+    old_stage1["ddconfig"], old_stage1["lossconfig"] = old_stage1.pop("network"), old_stage1.pop("loss")
+    torch.manual_seed(0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        old = instantiate_from_config({"target": "spikevision.models.prior.SnnTransformerPrior",
+                                       "params": old_params}, key_path="model").eval()
+    assert {str(w.message).split(" (")[0] for w in caught if w.category is DeprecationWarning} == {
+        "SnnTransformerModel: 'transformer_config' is now called 'network'",
+        "SnnVQModel: 'ddconfig' is now called 'network'", "SnnVQModel: 'lossconfig' is now called 'loss'"}
+    assert type(old) is SnnTransformerModel and old.hparams["network"] == params["network"]
+    for a, b in zip(old.state_dict().values(), new.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    gen = [torch.Generator().manual_seed(1) for _ in range(2)]
+    assert torch.equal(old.sample_codes(2, generator=gen[0]), new.sample_codes(2, generator=gen[1]))
+    ckpt = tmp_path / "last.ckpt"
+    torch.save({"state_dict": new.state_dict(), "hyper_parameters": old_params,
+                "pytorch-lightning_version": pl.__version__}, ckpt)
+    loaded = load_lightning_checkpoint(SnnTransformerModel, ckpt)
+    assert "transformer_config" not in loaded.hparams and loaded.code_shape == new.code_shape
+    from spikevision.models.prior import SnnGPT as OldGPT  # the old module still imports
+    from spikevision.models.transformer.gpt import BlockSnn, SnnBlock
+
+    assert OldGPT is SnnGPT and BlockSnn is SnnBlock

@@ -55,3 +55,29 @@ def test_merge_left_to_right_then_cli(tmp_path):
         merge_configs([tmp_path / "missing.yaml"])
     with pytest.raises(ConfigError, match="dotted.key=value"):
         merge_configs([a], ["oops"])
+
+
+def test_renamed_arguments_maps_old_names_once_with_a_warning():
+    import warnings
+
+    from spikevision.registry import renamed_arguments
+
+    old = {"oldname": {"a": 1}}
+    with pytest.warns(DeprecationWarning, match="'oldname' is now called 'newname'"):
+        out = renamed_arguments(old, {"oldname": "newname"}, "Owner1", {"newname": None, "other": 2})
+    assert out == {"newname": {"a": 1}, "other": 2} and old == {}  # emptied: hparams get the new name
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the second use does not warn again
+        assert renamed_arguments({"oldname": 3}, {"oldname": "newname"}, "Owner1", {"newname": None}) == {"newname": 3}
+    with pytest.raises(ConfigError, match="'oldname' is the old name of 'newname'"):
+        renamed_arguments({"oldname": 1}, {"oldname": "newname"}, "Owner1", {"newname": 2})
+    with pytest.raises(TypeError, match="unexpected keyword argument 'typo'"):
+        renamed_arguments({"typo": 1}, {"oldname": "newname"}, "Owner1", {"newname": None})
+    with pytest.raises(TypeError, match="missing required argument 'newname'"):
+        renamed_arguments({}, {"oldname": "newname"}, "Owner1", {"newname": None}, required=("newname",))
+
+
+def test_unknown_keyword_of_a_renaming_model_is_a_config_error():
+    with pytest.raises(ConfigError, match="unexpected keyword argument 'ddconfg'"):
+        instantiate_from_config({"target": "spikevision.models.vqvae.SnnVQModel", "params": {"ddconfg": {}}},
+                                key_path="model")

@@ -273,3 +273,168 @@ def test_srun_ranks_agree_on_the_run_directory_and_requeue_resumes_hpc_checkpoin
     assert resolve_resume(str(run)) == (run, run / "hpc_ckpt_1.ckpt")
     bash = subprocess.run(["bash", "-n", str(REPO / "train" / "slurm" / "multinode.sbatch")], capture_output=True)
     assert bash.returncode == 0, bash.stderr
+
+
+def test_nvml_device_is_matched_by_uuid_or_pci_id_not_by_index():
+    """Under CUDA_VISIBLE_DEVICES=2,3 CUDA's device 0 is NVML's GPU 2: match by UUID, else PCI id."""
+    from spikevision.metrics.perf import nvml_handle
+
+    class FakeNvml:
+        handles = {"uuid": {"GPU-aaaa-2": "gpu2"}, "pci": {"00000000:65:00.0": "gpu2"}}
+
+        def nvmlDeviceGetHandleByIndex(self, i):  # noqa: N802 - NVML's name
+            raise AssertionError("must not match by index")
+
+        def nvmlDeviceGetHandleByUUID(self, uuid):  # noqa: N802
+            return self.handles["uuid"][uuid]
+
+        def nvmlDeviceGetHandleByPciBusId(self, bus):  # noqa: N802
+            return self.handles["pci"][bus]
+
+    props = types.SimpleNamespace(uuid="aaaa-2", pci_domain_id=0, pci_bus_id=0x65, pci_device_id=0)
+    assert nvml_handle(FakeNvml(), 0, props) == "gpu2"
+    props.uuid = "unknown"  # no UUID match (older driver): the PCI bus id decides
+    assert nvml_handle(FakeNvml(), 0, props) == "gpu2"
+
+
+# ---------------------------------------------------------------- non-finite losses
+
+
+def _all_finite(ckpt: Path) -> bool:
+    state = torch.load(ckpt, map_location="cpu", weights_only=True)["state_dict"]
+    return all(bool(torch.isfinite(v).all()) for v in state.values() if v.is_floating_point())
+
+
+@pytest.mark.slow
+def test_nan_inputs_stop_with_a_clear_error_and_keep_the_finite_checkpoint(tmp_path, monkeypatch, capsys):
+    from spikevision.cli.train import main, run
+
+    monkeypatch.syspath_prepend(str(REPO / "tests"))
+    logs = tmp_path / "logs"
+    first = run(["--base", TINY, "-l", str(logs), "-n", "nan", "--no-test", "lightning.trainer.max_steps=2"])
+    last = first.logdir / "checkpoints" / "last.ckpt"
+    assert _all_finite(last) and _global_step(last) == 2
+    nan = "lightning.callbacks.nan={target: nan_inputs.NaNInputs, params: {from_step: 2}}"
+    with pytest.raises(SystemExit) as err:
+        main(["-r", str(first.logdir), "--no-test", "lightning.trainer.max_steps=4", nan])
+    assert err.value.code != 0
+    message = capsys.readouterr().err
+    assert "non-finite gradients" in message and "action=skip" in message
+    assert _all_finite(last)  # the good state survived; no NaN weights were ever saved
+    assert not list((first.logdir / "checkpoints").glob("*nonfinite*"))
+
+
+@pytest.mark.slow
+def test_nan_steps_can_be_skipped(tmp_path, monkeypatch):
+    from spikevision.callbacks.nonfinite_guard import NonFiniteGuard
+    from spikevision.cli.train import run
+
+    monkeypatch.syspath_prepend(str(REPO / "tests"))
+    result = run(["--base", TINY, "-l", str(tmp_path), "-n", "skip", "--no-test", "lightning.trainer.max_steps=3",
+                  "lightning.callbacks.nan={target: nan_inputs.NaNInputs, params: {from_step: 1}}",
+                  "lightning.callbacks.nonfinite.params.action=skip"])
+    guard = next(c for c in result.trainer.callbacks if isinstance(c, NonFiniteGuard))
+    assert guard.total_skipped == 2 and result.trainer.global_step == 3
+    assert all(bool(torch.isfinite(p).all()) for p in result.model.parameters())
+
+
+def test_a_nonfinite_checkpoint_never_replaces_a_finite_one(tmp_path):
+    from spikevision.callbacks.atomic_checkpoint_io import AtomicCheckpointIO
+
+    io, path = AtomicCheckpointIO(), tmp_path / "last.ckpt"
+    io.save_checkpoint({"state_dict": {"w": torch.ones(3)}, "global_step": 1}, path)
+    io.save_checkpoint({"state_dict": {"w": torch.tensor([1.0, float("nan"), 0.0])}, "global_step": 2}, path)
+    assert _all_finite(path) and _global_step(path) == 1
+    assert _global_step(tmp_path / "last.nonfinite.ckpt") == 2
+    fresh = tmp_path / "new.ckpt"  # nothing to protect: written as asked
+    io.save_checkpoint({"state_dict": {"w": torch.full((2,), float("inf"))}, "global_step": 3}, fresh)
+    assert _global_step(fresh) == 3
+
+
+# ---------------------------------------------------------------- failed starts
+
+
+@pytest.mark.slow
+def test_a_failed_resume_leaves_the_run_as_it_was_and_base_over_resume_warns(tmp_path, capsys):
+    from spikevision.cli.train import main, run
+
+    first = run(["--base", TINY, "-l", str(tmp_path), "-n", "keep", "--no-test", "lightning.trainer.max_steps=2"])
+    configs = sorted((first.logdir / "configs").glob("*-project.yaml"))
+    assert len(configs) == 1
+    with pytest.raises(SystemExit) as err:  # a shape mismatch with the checkpoint
+        main(["-r", str(first.logdir), "--no-test", "model.params.network.params.ch=8",
+              "lightning.trainer.max_steps=3"])
+    assert err.value.code != 0
+    assert sorted((first.logdir / "configs").glob("*-project.yaml")) == configs
+    # a plain -r still works, and --base over -r says which saved values it changes
+    with pytest.warns(UserWarning, match=r"--base files win .* lightning\.trainer\.max_steps: 2 -> 4"):
+        again = run(["--base", TINY, "-r", str(first.logdir), "--no-test"])
+    assert again.trainer.global_step == 4  # the base file's max_steps won, as the warning said
+
+
+@pytest.mark.slow
+def test_a_run_that_fails_before_training_leaves_no_run_directory(tmp_path):
+    from spikevision.cli.train import run
+    from spikevision.errors import DatasetNotFoundError
+
+    logs = tmp_path / "logs"
+    with pytest.raises(DatasetNotFoundError):
+        run(["--base", TINY, "-l", str(logs), "-n", "nodata", "--no-test",
+             "data.params.train={target: spikevision.data.nmnist.NMNIST, params: {root: /nonexistent, split: train}}"])
+    assert not list(logs.glob("*_nodata*"))
+
+
+# ---------------------------------------------------------------- SIGKILL
+
+
+@pytest.mark.slow
+def test_sigkill_after_a_checkpoint_then_resume_equals_an_uninterrupted_run(tmp_path):
+    """Killed (SIGKILL: nothing can be saved) right after the end-of-epoch checkpoint, the resumed
+    run continues from the saved step and ends with exactly the weights of a run never killed:
+    the model, optimizer and step come from the checkpoint, the batch order from (seed, epoch)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO / "tests")])}
+    env.pop("SPIKEVISION_RUN_DIR", None)
+    base = [sys.executable, str(REPO / "main.py"), "--base", TINY, "--no-test", "-s", "7",
+            "lightning.trainer.max_steps=8", "lightning.trainer.max_epochs=-1"]
+
+    def main_py(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+        proc = subprocess.run([*base, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert (proc.returncode == 0) == ok, (proc.stdout + proc.stderr)[-3000:]
+        return proc
+
+    main_py("-l", str(tmp_path / "whole"), "-n", "whole")
+    rec = tmp_path / "steps.txt"
+    killed = main_py("-l", str(tmp_path / "killed"), "-n", "killed", _recorder(rec, signal_at=4, signal_name="SIGKILL"),
+                     ok=False)
+    assert killed.returncode == -signal.SIGKILL
+    (run_dir,) = (tmp_path / "killed").iterdir()
+    assert _global_step(run_dir / "checkpoints" / "last.ckpt") == 4  # the end-of-epoch save before the kill
+    env["OMP_NUM_THREADS"] = "1"
+    proc = subprocess.run([sys.executable, str(REPO / "main.py"), "-r", str(run_dir), "--no-test",
+                           "lightning.callbacks.rec.params.signal_at=-1"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert [s for s, *_ in _lines(rec)][-4:] == [4, 5, 6, 7]
+    (whole_dir,) = (tmp_path / "whole").iterdir()
+    whole = torch.load(whole_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    resumed = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert whole["global_step"] == resumed["global_step"] == 8
+    assert whole["state_dict"].keys() == resumed["state_dict"].keys()
+    for key, value in whole["state_dict"].items():
+        assert torch.equal(value, resumed["state_dict"][key]), key
+
+
+def test_epoch_shuffle_order_depends_only_on_seed_and_epoch():
+    from spikevision.data.epoch_sampler import EpochShuffleSampler
+
+    a, b = EpochShuffleSampler(50, seed=3), EpochShuffleSampler(50, seed=3)
+    a.set_epoch(2)
+    b.set_epoch(2)
+    assert list(a) == list(b) and sorted(a) == list(range(50)) and len(a) == 50
+    b.set_epoch(3)
+    assert list(a) != list(b)
+    assert list(EpochShuffleSampler(50, seed=4)) != list(EpochShuffleSampler(50, seed=3))
+    follows = EpochShuffleSampler(50, seed=3, epoch_of=lambda: 2)  # the trainer's epoch wins
+    follows.set_epoch(7)
+    assert list(follows) == list(a)

@@ -8,11 +8,11 @@ from spikingjelly.activation_based import neuron, surrogate
 
 from spikevision.models.recon import SnnUNet
 from spikevision.snn import (
-    AttnBlockSnn,
-    DownsampleSnn,
     LIFNonlinearity,
-    ResnetBlockSnn,
-    UpsampleSnn,
+    SnnAttnBlock,
+    SnnDownsample,
+    SnnResnetBlock,
+    SnnUpsample,
     decode_output,
     encode_input,
     make_lif,
@@ -57,10 +57,10 @@ def test_lif_nonlinearity_is_x_times_spikes():
 
 
 @pytest.mark.parametrize("block_factory, out_shape", [
-    (lambda: ResnetBlockSnn(8, 16), (3, 2, 16, 8, 8)),
-    (lambda: AttnBlockSnn(8), (3, 2, 8, 8, 8)),
-    (lambda: DownsampleSnn(8), (3, 2, 8, 4, 4)),
-    (lambda: UpsampleSnn(8), (3, 2, 8, 16, 16)),
+    (lambda: SnnResnetBlock(8, 16), (3, 2, 16, 8, 8)),
+    (lambda: SnnAttnBlock(8), (3, 2, 8, 8, 8)),
+    (lambda: SnnDownsample(8), (3, 2, 8, 4, 4)),
+    (lambda: SnnUpsample(8), (3, 2, 8, 16, 16)),
 ])
 def test_block_shapes_and_gradients(block_factory, out_shape):
     block = block_factory()
@@ -73,7 +73,7 @@ def test_block_shapes_and_gradients(block_factory, out_shape):
 
 
 def test_attention_has_no_softmax_and_spiking_queries():
-    block = AttnBlockSnn(4)
+    block = SnnAttnBlock(4)
     x = torch.randn(2, 1, 4, 3, 3)
     q = block.q_lif(block.q(block.norm(x)))
     assert set(q.unique().tolist()) <= {0.0, 1.0}
@@ -130,3 +130,20 @@ def test_state_would_leak_without_reset():
     assert not torch.equal(a, b)
     reset_states(lif)
     assert torch.equal(lif(x), a)
+
+
+def test_old_class_names_are_aliases_outside_all():
+    """``Snn`` is a prefix; the old suffixed names stay importable from their defining modules
+    (saved run configs name classes by dotted path) but are not exported."""
+    import spikevision.snn as snn
+    from spikevision.models.transformer import gpt
+    from spikevision.models.vqvae import networks
+    from spikevision.snn import blocks
+
+    pairs = [(blocks, "ResnetBlockSnn", "SnnResnetBlock"), (blocks, "AttnBlockSnn", "SnnAttnBlock"),
+             (blocks, "DownsampleSnn", "SnnDownsample"), (blocks, "UpsampleSnn", "SnnUpsample"),
+             (gpt, "CausalSelfAttentionSnn", "SnnCausalSelfAttention"), (gpt, "BlockSnn", "SnnBlock"),
+             (networks, "EncoderSnn", "SnnEncoder"), (networks, "DecoderSnn", "SnnDecoder")]
+    for module, old, new in pairs:
+        assert getattr(module, old) is getattr(module, new)
+        assert old not in getattr(module, "__all__", ()) and old not in snn.__all__

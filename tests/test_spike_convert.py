@@ -118,7 +118,7 @@ def test_model_method_uses_checkpoint_window(recording, tmp_path):
     path, spikes, _ = recording
     torch.manual_seed(0)
     model = SpikeCnnModel(network={"target": "spikevision.models.spikecnn.SemiUNet",
-                                   "params": {"in_channels": 8, "ch": 4}}, lambda_vgg=0.0).eval()
+                                   "params": {"in_channels": 8, "ch": 4}}, vgg_weight=0.0).eval()
     ckpt = tmp_path / "tiny.ckpt"
     _save_checkpoint(model, ckpt)
     out = _convert(path, "--method", "model", "--checkpoint", str(ckpt), "--frame", "20", "--device", "cpu")

@@ -46,7 +46,7 @@ def artifacts(tmp_path_factory) -> dict[str, Path]:
             p.add_(0.01)
     paths["stage3"] = s3.export(root / "stage3_recon.pt")
     paths["refiner"] = RefinerModel(coarse=str(paths["stage1"]), prompts=str(paths["prompts"]),
-                                    refiner={"ch": 8, "ch_mult": [1, 2]}).export(root / "stage3_refiner.pt")
+                                    network={"ch": 8, "ch_mult": [1, 2]}).export(root / "stage3_refiner.pt")
     paths["combined"] = combine_exports(root / "combined.pt", paths["stage1"], paths["prompts"],
                                         paths["stage3"], paths["refiner"])
     return paths
@@ -237,10 +237,28 @@ def test_stage3_identity_reference_is_cached_per_split(artifacts):
     assert torch.allclose(parts["identity_loss"], expected, atol=1e-6)
 
 
+def test_refiner_old_key_builds_the_same_model(artifacts, monkeypatch):
+    """Saved refiner runs name the U-Net settings ``refiner`` (now ``network``; ``coarse`` is the
+    frozen stage-1 export and keeps its name)."""
+    from spikevision import registry
+
+    monkeypatch.setattr(registry, "_WARNED_RENAMES", set())
+    refs = {"coarse": str(artifacts["stage1"]), "prompts": str(artifacts["prompts"])}
+    torch.manual_seed(0)
+    new = RefinerModel(**refs, network={"ch": 8, "ch_mult": [1, 2]})
+    torch.manual_seed(0)
+    with pytest.warns(DeprecationWarning, match="'refiner' is now called 'network'"):
+        old = RefinerModel(**refs, refiner={"ch": 8, "ch_mult": [1, 2]})
+    assert dict(old.hparams) == dict(new.hparams) and "refiner" not in old.hparams
+    assert old.refiner_params == new.refiner_params == {"ch": 8, "ch_mult": [1, 2]}
+    for a, b in zip(old.refiner.state_dict().values(), new.refiner.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
 def test_frozen_previous_stage_stays_frozen_in_train_mode(artifacts):
     for model in (PromptLearnerModel(coarse=str(artifacts["stage1"])),
                   RefinerModel(coarse=str(artifacts["stage1"]), prompts=str(artifacts["prompts"]),
-                               refiner={"ch": 8, "ch_mult": [1, 2]}),
+                               network={"ch": 8, "ch_mult": [1, 2]}),
                   SpikeClipQualityModel(init_from=str(artifacts["stage1"]), prompts=str(artifacts["prompts"]),
                                         identity_weight=1.0)):
         frozen = model.reference if isinstance(model, SpikeClipQualityModel) else model.coarse

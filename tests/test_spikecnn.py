@@ -9,7 +9,9 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from spikevision import registry
 from spikevision.cli.launch_scripts import merged_config
+from spikevision.errors import ConfigError
 from spikevision.losses.perceptual import (
     VGGPerceptualLoss,
     WeightsNotFoundError,
@@ -45,8 +47,20 @@ def test_semi_unet_shapes_residual_and_gradients():
         net(torch.rand(1, 8, 10, 16))
 
 
+def test_semi_unet_inits():
+    x = (torch.rand(2, 8, 16, 16) < 0.3).float()
+    # "window": the untrained network is the window method (mean of the signed spikes)
+    model = SpikeCnnModel(network={**TINY_NET, "params": {**TINY_NET["params"], "init": "window"}}, vgg="off")
+    assert torch.allclose(model(x)[:, 0], x.mean(1), atol=1e-6)
+    torch.manual_seed(0)
+    spikling = SemiUNet(in_channels=8, ch=4, init="spikling")  # N(0, 0.02), as spikling's weights_init
+    assert abs(spikling.level2[0].weight.std().item() - 0.02) < 0.004
+    with pytest.raises(ValueError, match="init must be"):
+        SemiUNet(init="xavier")
+
+
 def test_model_pads_odd_sizes_and_maps_to_unit_range():
-    model = SpikeCnnModel(network=TINY_NET, lambda_vgg=0.0)
+    model = SpikeCnnModel(network=TINY_NET, vgg_weight=0.0)
     x = (torch.rand(3, 8, 1, 34, 30) < 0.5).float()
     assert model(x).shape == (3, 1, 34, 30)
     assert model(x[:, :, 0]).shape == (3, 1, 34, 30)  # [B, T, H, W] too
@@ -93,25 +107,67 @@ def test_vgg_perceptual_loss_random_and_local_weights(tmp_path):
         load_vgg19_features(tmp_path / "bad.pth", num_layers=4)
 
 
-def test_vgg_offline_errors_and_auto_fallback(empty_hub):
+def test_missing_vgg_stops_the_build_unless_vgg_is_off(empty_hub):
     with pytest.raises(WeightsNotFoundError, match="vgg19-dcbb9e9d.pth"):
         VGGPerceptualLoss(weights="imagenet")
     with pytest.raises(WeightsNotFoundError, match="missing.pth"):
         VGGPerceptualLoss(weights="/nowhere/missing.pth")
-    with pytest.warns(UserWarning, match="VGG perceptual term disabled"):
-        model = SpikeCnnModel(network=TINY_NET)  # vgg weights 'auto' by default
-    assert model.perceptual is None and model.lambda_vgg == 0.0
-    with pytest.raises(WeightsNotFoundError):
-        SpikeCnnModel(network=TINY_NET, vgg={"weights": "imagenet"})
+    # the default (spikling's 100·L2 + 1·VGG) needs the ImageNet VGG19: no silent L2-only fallback
+    for vgg in (None, {"weights": "imagenet"}, {"weights": "auto"}):
+        with pytest.raises(WeightsNotFoundError, match="vgg19-dcbb9e9d.pth"):
+            SpikeCnnModel(network=TINY_NET, vgg=vgg)
+    # said in the config: `vgg: off` (YAML reads it as False), "off", or a zero VGG weight
+    for kwargs in ({"vgg": False}, {"vgg": "off"}, {"vgg_weight": 0.0}):
+        model = SpikeCnnModel(network=TINY_NET, **kwargs)
+        assert model.perceptual is None and model.vgg_weight == 0.0
+        assert model.hparams.vgg is False or model.hparams.vgg_weight == 0.0
+    assert OmegaConf.create("vgg: off").vgg is False
+    with pytest.raises(ValueError, match="needs a loss"):
+        SpikeCnnModel(network=TINY_NET, l2_weight=0.0, vgg="off")
+
+
+def test_loss_follows_spikling_scaling():
+    """``100 · MSE + w · VGG`` of the [−1, 1] images, the VGG fed them un-normalised (spikling)."""
+    torch.manual_seed(0)
+    model = SpikeCnnModel(network=TINY_NET, l2_weight=100.0, vgg_weight=2.0,
+                          vgg={"weights": "random", "num_layers": 4})
+    assert model.loss_range == (-1.0, 1.0) and model.perceptual.normalize is False
+    pred, target = torch.tensor([[[[0.0, 0.25], [0.5, 1.0]]]]), torch.tensor([[[[0.5, 0.25], [1.0, 0.0]]]])
+    loss, parts = model.compute_loss(pred, target)
+    # signed images: pred −1, −0.5, 0, 1 and target 0, −0.5, 1, −1 → MSE (1 + 0 + 1 + 4) / 4 = 1.5
+    assert parts["l2"].item() == pytest.approx(1.5)
+    features = model.perceptual.features
+    with torch.no_grad():
+        fp, ft = (features((2 * t - 1).repeat(1, 3, 1, 1)) for t in (pred, target))
+    vgg = torch.mean((fp - ft) ** 2).item()
+    assert parts["vgg"].item() == pytest.approx(vgg, rel=1e-5)
+    assert loss.item() == pytest.approx(100 * 1.5 + 2 * vgg, rel=1e-5)
+    # configurable: [0, 1] images and ImageNet-normalised VGG inputs (this project's old scaling)
+    old = SpikeCnnModel(network=TINY_NET, vgg_weight=0.0, loss_range=[0, 1])
+    assert old.compute_loss(pred, target)[1]["l2"].item() == pytest.approx(1.5 / 4)
+    with pytest.raises(ValueError, match="loss_range"):
+        SpikeCnnModel(network=TINY_NET, vgg="off", loss_range=[1, 1])
+
+
+def test_old_loss_weight_names_still_work():
+    registry._WARNED_RENAMES.difference_update({("SpikeCnnModel", "lambda_l2"), ("SpikeCnnModel", "lambda_vgg")})
+    with pytest.warns(DeprecationWarning, match="'lambda_l2' is now called 'l2_weight'"):
+        model = SpikeCnnModel(network=TINY_NET, lambda_l2=3.0, lambda_vgg=0.0)
+    assert model.l2_weight == 3.0 and model.vgg_weight == 0.0 and model.perceptual is None
+    assert "lambda_l2" not in model.hparams and model.hparams.l2_weight == 3.0
+    with pytest.raises(ConfigError, match="'lambda_l2' is the old name of 'l2_weight'"):
+        SpikeCnnModel(network=TINY_NET, lambda_l2=3.0, l2_weight=5.0, vgg="off")
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        SpikeCnnModel(network=TINY_NET, vgg="off", lambda_gan=1.0)
 
 
 def test_loss_is_weighted_sum_and_vgg_not_checkpointed():
     torch.manual_seed(0)
-    model = SpikeCnnModel(network=TINY_NET, lambda_l2=100.0, lambda_vgg=2.0,
+    model = SpikeCnnModel(network=TINY_NET, l2_weight=100.0, vgg_weight=2.0,
                           vgg={"weights": "random", "num_layers": 4})
     pred, target = torch.rand(2, 1, 16, 16), torch.rand(2, 1, 16, 16)
     loss, parts = model.compute_loss(pred, target)
-    l2 = torch.mean((pred - target) ** 2)
+    l2 = torch.mean((2 * pred - 2 * target) ** 2)
     assert parts["l2"].item() == pytest.approx(l2.item(), rel=1e-6)
     assert loss.item() == pytest.approx(100 * l2.item() + 2 * parts["vgg"].item(), rel=1e-6)
     assert not any(k.startswith("perceptual") for k in model.state_dict())
@@ -119,7 +175,8 @@ def test_loss_is_weighted_sum_and_vgg_not_checkpointed():
     assert opt.defaults["lr"] == 2e-4 and opt.defaults["betas"] == (0.5, 0.999)
 
 
-def test_short_training_lowers_the_loss():
+@pytest.mark.parametrize("vgg", [{"weights": "random", "num_layers": 4}, "off"])
+def test_short_training_lowers_the_loss(vgg):
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     image = rng.random((4, 1, 16, 16)).astype(np.float32)
@@ -127,8 +184,8 @@ def test_short_training_lowers_the_loss():
 
     spikes = simulate_spikes(image.reshape(64, 16), 8, seed=1).reshape(8, 4, 16, 16).transpose(1, 0, 2, 3)
     x, y = torch.from_numpy(spikes.astype(np.float32)), torch.from_numpy(image)
-    model = SpikeCnnModel(network=TINY_NET, lambda_vgg=1.0, vgg={"weights": "random", "num_layers": 4},
-                          learning_rate=2e-3)
+    model = SpikeCnnModel(network=TINY_NET, vgg_weight=1.0, vgg=vgg, learning_rate=2e-3)
+    assert (model.perceptual is None) == (vgg == "off")
     opt = model.configure_optimizers()
     losses = []
     for _ in range(15):
@@ -143,9 +200,15 @@ def test_short_training_lowers_the_loss():
 @pytest.mark.parametrize("name", ["ndigits", "pairs", "ucaltech", "ucifar"])
 def test_stage1_configs_build(name, tmp_path, empty_hub):
     cfg = merged_config([REPO / "train" / "stage_1" / f"run_spikecnn_{name}.sh"])
-    with pytest.warns(UserWarning, match="VGG"):  # offline: the perceptual term switches off
-        model = instantiate_from_config(cfg.model, key_path="model")
-    assert isinstance(model, SpikeCnnModel) and model.lambda_l2 == 100.0
+    if name == "ndigits":  # the CPU run says `vgg=off` (L2 only) on purpose
+        assert cfg.model.params.vgg is False
+    else:  # the full spikling loss: offline, the missing VGG19 stops the build
+        with pytest.raises(WeightsNotFoundError, match="vgg19-dcbb9e9d.pth"):
+            instantiate_from_config(cfg.model, key_path="model")
+        cfg.model.params.vgg.weights = "random"
+    model = instantiate_from_config(cfg.model, key_path="model")
+    assert isinstance(model, SpikeCnnModel) and model.l2_weight == 100.0 and model.loss_range == (-1.0, 1.0)
+    assert (model.perceptual is None) == (name == "ndigits")
     assert cfg.model.base_learning_rate == 2.0e-4 and cfg.model.scale_lr is False
     root = tmp_path / "data"
     root.mkdir()
@@ -185,3 +248,22 @@ def test_trainer_cli_run_then_convert_with_checkpoint(tmp_path):
     import imageio.v3 as iio
 
     assert np.stack(list(iio.imiter(out))).shape[:3] == (10, 16, 24)
+
+
+def test_checkpoint_saved_under_the_old_names_loads_for_inference(tmp_path, empty_hub):
+    """Hyper-parameters from before the rename (lambda_*, vgg weights 'auto') still load, without VGG."""
+    import lightning
+
+    from spikevision.stages import load_lightning_checkpoint
+
+    model = SpikeCnnModel(network=TINY_NET, vgg="off")
+    old_hparams = {"network": TINY_NET, "lambda_l2": 100.0, "lambda_vgg": 1.0,
+                   "vgg": {"weights": "auto", "num_layers": 16, "normalize": True},
+                   "learning_rate": 2e-4, "betas": [0.5, 0.999], "monitor": "val/psnr", "monitor_mode": "max"}
+    ckpt = tmp_path / "old.ckpt"
+    torch.save({"state_dict": model.state_dict(), "hyper_parameters": old_hparams,
+                "pytorch-lightning_version": lightning.__version__}, ckpt)
+    loaded = load_lightning_checkpoint(SpikeCnnModel, ckpt)
+    assert loaded.perceptual is None and loaded.l2_weight == 100.0
+    x = (torch.rand(1, 8, 16, 16) < 0.5).float()
+    assert torch.allclose(loaded(x), model(x))

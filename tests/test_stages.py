@@ -41,7 +41,10 @@ def test_glob_handoff_is_saved_as_the_concrete_run(tmp_path):
     config = OmegaConf.create({"model": {"params": {"first_stage": {"run": f"{logs}/*_snn_vqvae_x"}}}})
     assert resolve_handoffs(config) == {"model.params.first_stage.run": str(first)}
     stage2 = tmp_path / "stage2"
-    SetupRun(str(stage2), config, "t").setup(types.SimpleNamespace(global_rank=0), None, "fit")
+    setup, trainer = SetupRun(str(stage2), config, "t"), types.SimpleNamespace(global_rank=0)
+    setup.setup(trainer, None, "fit")
+    assert not (stage2 / "configs" / "t-project.yaml").exists()  # written once training starts
+    setup.on_train_start(trainer, None)
     _fake_run(logs, "2026-01-03T00-00-00_snn_vqvae_x")  # a newer stage-1 run matching the glob
     saved = OmegaConf.load(stage2 / "configs" / "t-project.yaml")
     assert saved.model.params.first_stage.run == str(first)  # resume/sampling still see the first

@@ -12,8 +12,8 @@ from spikevision.losses.lpips_loss import LPIPS, lpips_linear_weights
 from spikevision.losses.pretrained import WeightsNotFoundError
 from spikevision.losses.vqperceptual import VQLPIPSWithDiscriminator, adaptive_weight, hinge_d_loss
 from spikevision.models.vqvae import (
-    DecoderSnn,
-    EncoderSnn,
+    SnnDecoder,
+    SnnEncoder,
     SnnVQModel,
     TemporalQuantizer,
     VanillaQuantizer,
@@ -161,7 +161,7 @@ def test_encoder_decoder_shapes_reset_and_per_step_equivalence():
     torch.manual_seed(0)
     kw = {"ch": 8, "ch_mult": [1, 2, 2], "num_res_blocks": 1, "attn_resolutions": [8], "resolution": 16,
           "z_channels": 4}
-    enc, dec = EncoderSnn(in_channels=2, **kw), DecoderSnn(out_channels=2, **kw)
+    enc, dec = SnnEncoder(in_channels=2, **kw), SnnDecoder(out_channels=2, **kw)
     x = torch.randn(4, 2, 2, 16, 16)
     z = enc(x)
     assert z.shape == (4, 2, 4, 4, 4) and dec(z).shape == (4, 2, 2, 16, 16)
@@ -178,7 +178,7 @@ def _tiny_vq(codebook="temporal", **kw):
     loss = {"target": "spikevision.losses.vqperceptual.VQLPIPSWithDiscriminator",
             "params": {"disc_in_channels": 2, "disc_ndf": 4, "disc_num_layers": 1, "disc_start": 100}}
     return SnnVQModel(dd, n_embed=16, embed_dim=8, time_steps=2, codebook=codebook, input_coding="bins",
-                      output="frames", image_key="input", input_clip=1.0, crop=16, lossconfig=loss, **kw)
+                      output="frames", image_key="input", input_clip=1.0, crop=16, loss=loss, **kw)
 
 
 @pytest.mark.parametrize("codebook", ["temporal", "vanilla"])
@@ -218,3 +218,41 @@ def test_bad_inputs_give_clear_errors():
         TemporalQuantizer(8, 4, 2)(torch.randn(3, 1, 4, 2, 2))
     with pytest.raises(ValueError, match="bins"):
         encode_input(torch.randn(2, 3, 4, 4), "bins", 2)
+
+
+def test_old_key_names_build_the_same_model_and_load_old_checkpoints(tmp_path, monkeypatch):
+    """Saved runs name the network ``ddconfig`` and the loss ``lossconfig`` (config and
+    checkpoint hyper-parameters): they build the same model, whose hparams use the new names."""
+    import lightning.pytorch as pl
+    from omegaconf import OmegaConf
+
+    from spikevision import registry
+    from spikevision.errors import ConfigError
+    from spikevision.registry import instantiate_from_config
+    from spikevision.stages import build_model, load_lightning_checkpoint
+
+    monkeypatch.setattr(registry, "_WARNED_RENAMES", set())  # warned once per process: see it here
+    new = _tiny_vq()
+    params = dict(new.hparams)
+    assert "network" in params and "loss" in params and "ddconfig" not in params
+    old_params = {{"network": "ddconfig", "loss": "lossconfig"}.get(k, k): v for k, v in params.items()}
+    old_node = {"target": "spikevision.models.vqvae.vqmodel.SnnVQModel", "params": old_params}
+    with pytest.warns(DeprecationWarning):
+        old = instantiate_from_config(old_node, key_path="model")  # the old module path, too
+    assert type(old) is SnnVQModel and dict(old.hparams) == params
+    assert list(old.state_dict()) == list(new.state_dict())
+    ckpt = tmp_path / "last.ckpt"
+    torch.save({"state_dict": new.state_dict(), "hyper_parameters": old_params,
+                "pytorch-lightning_version": pl.__version__}, ckpt)
+    loaded = load_lightning_checkpoint(SnnVQModel, ckpt)
+    (tmp_path / "old.yaml").write_text(OmegaConf.to_yaml({"model": old_node}))
+    built = build_model({"config": str(tmp_path / "old.yaml"), "ckpt": str(ckpt)})
+    x = new.get_input({"input": torch.randint(0, 2, (2, 2, 2, 16, 16)).float()})
+    for model in (loaded, built):
+        assert dict(model.hparams) == params
+        for a, b in zip(model.state_dict().values(), new.state_dict().values(), strict=True):
+            assert torch.equal(a, b)
+        assert torch.allclose(model.eval()(x)[0], new.eval()(x)[0])
+    with pytest.raises(ConfigError, match="'ddconfig' is the old name of 'network'"):
+        SnnVQModel(network=params["network"], ddconfig=params["network"])
+

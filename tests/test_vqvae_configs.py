@@ -16,7 +16,7 @@ from spikevision.registry import instantiate_from_config, load_config
 REPO = Path(__file__).resolve().parents[1]
 STAGE1 = sorted((REPO / "train/stage_1").glob("run_snn_vqvae_*.sh"))
 STAGE2 = sorted((REPO / "train/stage_2").glob("run_snn_transformer_*.sh"))
-DATASETS = ["ndigits", "ndigits_image", "nmnist", "dvscifar10", "celeba"]
+DATASETS = ["ndigits", "ndigits_image", "nmnist", "cifar10dvs", "celeba"]
 
 
 def test_every_dataset_has_both_codebook_variants_and_scripts():
@@ -36,18 +36,18 @@ def test_every_dataset_has_both_codebook_variants_and_scripts():
 def test_stage1_configs_build(path, tmp_path, monkeypatch):
     cfg = merged_config([path])
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))  # nothing cached
-    if cfg.model.params.lossconfig.params.get("perceptual_weight", 0) > 0:  # LPIPS: VGG16 needed
+    if cfg.model.params.loss.params.get("perceptual_weight", 0) > 0:  # LPIPS: VGG16 needed
         with pytest.raises(WeightsNotFoundError, match="vgg16"):
             instantiate_from_config(cfg.model, key_path="model")
-        cfg.model.params.lossconfig.params.perceptual_weight = 0.0
+        cfg.model.params.loss.params.perceptual_weight = 0.0
     with torch.device("meta"):
         model = instantiate_from_config(cfg.model, key_path="model")
     assert model.quantize.kind == ("vanilla" if path.stem.endswith("_vanilla") else "temporal")
     params = cfg.model.params
     if "ndigits" not in path.stem:  # the paper's full-size settings
-        assert (params.embed_dim, params.time_steps, params.ddconfig.num_res_blocks) == (256, 4, 2)
+        assert (params.embed_dim, params.time_steps, params.network.num_res_blocks) == (256, 4, 2)
         assert cfg.model.base_learning_rate == pytest.approx(4.5e-6)
-        assert params.lossconfig.params.disc_weight == pytest.approx(0.8)
+        assert params.loss.params.disc_weight == pytest.approx(0.8)
         assert cfg.data.params.batch_size * cfg.lightning.trainer.devices == 64
     for split in ("train", "validation"):
         if "root" in cfg.data.params[split].params:
@@ -61,7 +61,7 @@ def test_stage2_transformer_configs_build(path):
     cfg = merged_config([path])
     params = cfg.model.params
     assert str(params.first_stage.run).startswith("logs/*_snn_vqvae_")
-    node = OmegaConf.to_container(params.transformer_config)
+    node = OmegaConf.to_container(params.network)
     node["params"].update(vocab_size=1024, block_size=16)
     with torch.device("meta"):
         gpt = instantiate_from_config(node)

@@ -54,3 +54,7 @@ class CheckpointMismatchError(ConfigError, CheckpointError):
     """A checkpoint's weights do not fit the model its config builds (a missing or unexpected key,
     a different shape); the message names the file and the first mismatching key. Also a
     :class:`ConfigError`, which such mismatches raised before."""
+
+
+class NonFiniteError(SpikevisionError, FloatingPointError):
+    """A training step produced NaN/inf gradients (a non-finite loss), or weights are non-finite."""

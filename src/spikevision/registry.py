@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import pkgutil
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ __all__ = [
     "instantiate_from_config",
     "load_config",
     "merge_configs",
+    "renamed_arguments",
     "to_plain",
 ]
 
@@ -114,6 +116,36 @@ def instantiate_from_config(
             hint = f" Accepted parameters: {', '.join(accepted)}." if accepted else ""
             raise ConfigError(f"{key_path}: cannot build {config['target']}: {err}.{hint}") from err
         raise
+
+
+_WARNED_RENAMES: set[tuple[str, str]] = set()
+
+
+def renamed_arguments(kwargs: dict[str, Any], renames: Mapping[str, str], owner: str,
+                      given: Mapping[str, Any], required: Iterable[str] = ()) -> dict[str, Any]:
+    """The one place old keyword names are accepted (saved run configs and checkpoints'
+    hyper-parameters use them). ``kwargs``: a constructor's ``**kwargs``, emptied in place (so
+    ``save_hyperparameters`` stores only the new names); ``renames``: ``{old: new}``; ``given``:
+    the new-named arguments as passed (``None`` = not given). Returns ``given`` with each old
+    argument under its new name; warns once per process and old name with a DeprecationWarning
+    naming both; refuses an old and a new name together, an unknown keyword, or a missing
+    ``required`` one (as Python's TypeError would, so config errors name the parameters)."""
+    out = dict(given)
+    for old in list(kwargs):
+        if old not in renames:
+            raise TypeError(f"{owner}.__init__() got an unexpected keyword argument '{old}'")
+        new, value = renames[old], kwargs.pop(old)
+        if out.get(new) is not None:
+            raise ConfigError(f"{owner}: '{old}' is the old name of '{new}'; give only '{new}'")
+        if (owner, old) not in _WARNED_RENAMES:
+            _WARNED_RENAMES.add((owner, old))
+            warnings.warn(f"{owner}: '{old}' is now called '{new}' (the old name still works)",
+                          DeprecationWarning, stacklevel=3)
+        out[new] = value
+    missing = [name for name in required if out.get(name) is None]
+    if missing:
+        raise TypeError(f"{owner}.__init__() missing required argument '{missing[0]}'")
+    return out
 
 
 def load_config(path: str | Path) -> DictConfig:

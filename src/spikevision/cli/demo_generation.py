@@ -2,7 +2,9 @@
 
 Trains the spiking VQ-VAE with the temporal codebook (what train/stage_1/run_snn_vqvae_ndigits.sh
 launches), then the spiking GPT prior on its codes (train/stage_2/run_snn_transformer_ndigits.sh), samples
-event data with sample/sample_event.yaml, and prints the path of the GIF grid. Extra arguments
+event data with sample/sample_event.yaml, judges 256 samples with a digit classifier trained on
+N-Digits (recognised share, class histogram, FID; ``generation_evaluate``) and prints the numbers
+and the path of the GIF grid. Extra arguments
 are overrides for both training runs, e.g. ``lightning.trainer.max_epochs=1``.
 
     python -m spikevision.cli.demo_generation [-l LOGDIR] [key=value ...]
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from spikevision.cli.console import console_main, parse_with_overrides
+from spikevision.cli.generation_evaluate import MARKDOWN_HEADER, evaluate_generator, markdown_row
 from spikevision.cli.launch_scripts import script_arguments
 from spikevision.cli.sample import run as sample
 from spikevision.cli.train import run as train
@@ -46,10 +49,15 @@ def run(argv: Sequence[str] | None = None) -> Path:
     paths = sample(["--base", str(SAMPLE), f"sample.run={s2.logdir}", "sample.num_samples=32",
                     f"sample.out_dir={s2.logdir / 'samples' / 'demo'}"])
     s1_val = {k: v for k, v in s1.validate_after.items() if k in ("val/psnr", "val/ssim", "val/perplexity")}
+    judged = evaluate_generator(s2.model.eval(), s2.data.dataset("validation"), "events",
+                                {"kind": "frames", "num_bins": 4}, samples=256)
     print("\n=== spikevision generation demo: temporal-codebook spiking VQ-VAE + spiking GPT on N-Digits ===")
     print("stage 1 (VQ-VAE) validation: " + ", ".join(f"{k} {v:.3f}" for k, v in sorted(s1_val.items())))
     if "val/loss" in s2.validate_after:
         print(f"stage 2 (prior) validation loss: {s2.validate_after['val/loss']:.3f} nats/token")
+    print("judged by a digit classifier trained on N-Digits (spikevision.cli.generation_evaluate):")
+    print(MARKDOWN_HEADER)
+    print(markdown_row("demo", judged))
     print(f"runs: {s1.logdir} , {s2.logdir}  (logs under {logs})")
     print(f"time-unfolded samples: {paths.get('unfold')}")
     print(f"event GIF grid (ON red / OFF blue): {paths['gif']}")

@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("spikevision.cli.train", "train and/or test a model from YAML configs (as main.py)"),
     "sample": ("spikevision.cli.sample", "sample images or events from a stage-2 prior"),
     "fidelity": ("spikevision.cli.fidelity", "FID/IS/KID/PRC of samples against a dataset split"),
+    "generation-evaluate": ("spikevision.cli.generation_evaluate",
+                            "judge an N-Digits generator with a digit classifier (recognised share, FID)"),
     "spike-convert": ("spikevision.cli.spike_convert", "spike-camera .dat -> PNG frame or video"),
     "build-spike-pairs": ("spikevision.cli.build_spike_pairs",
                           "simulate (spike window, frame) pairs from videos"),

@@ -7,7 +7,9 @@
 The dataset is the config's ``data.params.<split>`` node (any stage config of the run); the
 evaluation itself is :func:`spikevision.models.spikeclip.evaluation.evaluate_pipeline`. Rows:
 ``stage1``, ``stage3`` (fine-tuned SNN) and/or ``refined`` (refiner), and for spike data the
-classical ``tfp`` / ``tfi`` reconstructions. Columns: PSNR/SSIM (torchmetrics) and LPIPS (VGG,
+classical ``tfp`` / ``tfi`` reconstructions. Columns: PSNR, SSIM (``--ssim``: ``uniform`` =
+scikit-image's 7×7 uniform window as in the SpikeCLIP paper, the default; ``gaussian`` =
+torchmetrics' 11×11 Gaussian) and LPIPS (VGG,
 when its weights are available) against the dataset's ``image``, NIQE and BRISQUE (pyiqa; lower
 is better), CLIP zero-shot accuracy and mean P(high quality) of the stage-2 prompts. Writes
 ``metrics.json``, ``metrics.md`` and ``samples.png`` into OUTDIR; metrics that cannot be
@@ -41,6 +43,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--niqe-params", help="NIQE pristine parameters (.npz or .mat; default: bundled)")
     p.add_argument("--brisque-weights", help="pyiqa brisque_svm_weights.pth (default: pyiqa cache)")
     p.add_argument("--lpips-weights", help="VGG16 weights for LPIPS (default: torch hub cache)")
+    p.add_argument("--ssim", default="uniform", choices=["uniform", "gaussian"],
+                   help="SSIM window: uniform 7×7 (scikit-image, as the SpikeCLIP paper) or gaussian 11×11 "
+                        "(torchmetrics, as the training logs)")
     p.add_argument("--title", default="", help="title of the Markdown table")
     return p
 
@@ -59,15 +64,15 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     config = merged_config(opt.config, overrides)
     data = instantiate_from_config(config.data, key_path="data")
     result = evaluate_pipeline(pipe, data.dataset(opt.split), device, opt.batch_size, opt.limit,
-                               opt.niqe_params, opt.brisque_weights, opt.lpips_weights)
+                               opt.niqe_params, opt.brisque_weights, opt.lpips_weights, ssim=opt.ssim)
     out_dir = opt.output or opt.checkpoint.parent / f"eval_{opt.split}"
     out_dir.mkdir(parents=True, exist_ok=True)
     order = " | ".join(result.columns)
     payload = {"checkpoint": str(opt.checkpoint), "config": opt.config, "split": opt.split,
-               "samples": result.samples, "methods": result.methods, "notes": result.notes,
+               "samples": result.samples, "methods": result.methods, "notes": result.notes, "ssim": result.ssim,
                "samples_png_columns": order}
     (out_dir / "metrics.json").write_text(json.dumps(payload, indent=2))
-    table = markdown_table(result.methods, opt.title, result.samples, result.notes)
+    table = markdown_table(result.methods, opt.title, result.samples, result.notes, result.ssim)
     (out_dir / "metrics.md").write_text(table)
     if result.panel is not None:
         save_png(torch.cat(list(result.panel), dim=-2), out_dir / "samples.png", 4)

@@ -22,6 +22,7 @@ import argparse
 import datetime
 import os
 import re
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,18 +31,24 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 from lightning.fabric.plugins.environments import SLURMEnvironment
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from lightning.pytorch.utilities.exceptions import MisconfigurationException, SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
 from spikevision.atomic_write import remove_stale_temporaries
 from spikevision.callbacks import AtomicCheckpointIO, SetupRun, SignalCheckpoint
 from spikevision.cli.console import console_main
-from spikevision.errors import CheckpointNotFoundError, ConfigError
+from spikevision.errors import (
+    CheckpointMismatchError,
+    CheckpointNotFoundError,
+    ConfigError,
+    NonFiniteError,
+)
 from spikevision.registry import check_resolvable, instantiate_from_config, merge_configs, to_plain
 from spikevision.stages import resolve_handoffs
 
 RUN_DIR_ENV = "SPIKEVISION_RUN_DIR"
+DEFAULT_SEED = 23
 SIGTERM_EXIT_CODE = 143  # 128 + SIGTERM (15), the shell's status for a job ended by SIGTERM
 
 
@@ -56,7 +63,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", "--name", default="", help="run name (default: first config's file name)")
     p.add_argument("-f", "--postfix", default="", help="appended to the run directory name")
     p.add_argument("-r", "--resume", default="", help="log directory or .ckpt to resume from")
-    p.add_argument("-s", "--seed", type=int, default=23, help="global random seed")
+    p.add_argument("-s", "--seed", type=int, default=None,
+                   help=f"global random seed (default {DEFAULT_SEED}; with -r: the run's saved seed)")
     p.add_argument("-l", "--logdir", default="logs", help="parent directory of run directories")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--no-test", action="store_true", help="skip testing after training")
@@ -245,6 +253,8 @@ def default_callbacks(paths: RunPaths, model: pl.LightningModule, has_val: bool)
                        "params": {"logging_interval": "step"}},
         "image_logger": {"target": "spikevision.callbacks.ImageLogger",
                          "params": {"batch_frequency": 500, "max_images": 8}},
+        "nonfinite": {"target": "spikevision.callbacks.nonfinite_guard.NonFiniteGuard",
+                      "params": {"action": "stop", "max_skips": 10}},
     }
 
 
@@ -290,6 +300,69 @@ def _metrics(results: list[dict[str, Any]] | None) -> dict[str, float]:
     return {k: float(v) for r in (results or []) for k, v in r.items()}
 
 
+def checkpoint_mismatch(ckpt: Path, err: RuntimeError) -> CheckpointMismatchError:
+    """torch's multi-line ``load_state_dict`` error → one line naming the file and the first key."""
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+    first = next((ln for ln in lines[1:] if ln.startswith(("size mismatch", "Missing", "Unexpected"))),
+                 lines[-1] if lines else str(err))
+    return CheckpointMismatchError(f"{ckpt}: its weights do not fit the configured model ({first}); resume "
+                                   "without overrides that change the network, or start a new run")
+
+
+def save_after_failure(trainer: pl.Trainer, err: BaseException, path: Path) -> None:
+    """Save the state a failed fit reached. ``Trainer.save_checkpoint`` is a collective (every
+    rank must call it, or the others wait forever), so under DDP it runs only for failures every
+    rank meets at the same step (non-finite gradients, which the all-reduce shares); a failure of
+    one rank saves nothing rather than hanging the others."""
+    if trainer.global_step == 0:
+        return
+    if trainer.world_size > 1 and not isinstance(err, NonFiniteError):
+        rank_zero_info(f"training failed on one rank; not saving (a save needs every rank). "
+                       f"Resume from the newest checkpoint in {path.parent}")
+        return
+    trainer.save_checkpoint(path)
+    rank_zero_info(f"training failed; state saved to {path}")
+
+
+def remove_if_empty_run(logdir: Path, trainer: pl.Trainer) -> None:
+    """A new run that failed before its first training step (a missing dataset, a bad shape)
+    leaves no run directory behind: only rank 0 removes it, and only if it holds no checkpoint."""
+    if trainer.global_step > 0 or trainer.global_rank != 0 or not logdir.is_dir():
+        return
+    if any(logdir.rglob("*.ckpt")):
+        return
+    shutil.rmtree(logdir, ignore_errors=True)
+    rank_zero_info(f"removed the run directory {logdir}: the run failed before training started")
+
+
+def warn_base_over_resume(resumed: Sequence[Path], base: Sequence[str], overrides: Sequence[str]) -> list[str]:
+    """With ``-r RUN --base X.yaml``, the files given with --base are merged over the run's saved
+    config (then the overrides): they win. Warn for every saved value they change, so a resumed
+    run does not silently restart with, e.g., the base file's shorter ``max_steps``."""
+    if not resumed or not base:
+        return []
+    saved = merge_configs(list(resumed))
+    merged = merge_configs([*resumed, *base])
+    flat_saved, flat_merged = _flat(OmegaConf.to_container(saved)), _flat(OmegaConf.to_container(merged))
+    overridden = {o.split("=", 1)[0] for o in overrides}
+    changed = [f"{k}: {flat_saved[k]!r} -> {flat_merged.get(k, '<absent>')!r}" for k in sorted(flat_saved)
+               if flat_merged.get(k, "<absent>") != flat_saved[k] and k not in overridden]
+    if changed:
+        shown = "; ".join(changed[:8]) + (f"; ... ({len(changed)} in all)" if len(changed) > 8 else "")
+        rank_zero_warn(f"-r with --base: the --base files win over the run's saved config and change {shown}. "
+                       "Resume without --base to continue with the saved settings.")
+    return changed
+
+
+def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(d, dict) and d:
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            out.update(_flat(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: d}
+
+
 def run(argv: Sequence[str] | None = None) -> RunResult:
     """Parse ``argv`` (default: ``sys.argv[1:]``), then train and/or test. See module docstring."""
     opt, unknown = get_parser().parse_known_args(argv)
@@ -301,13 +374,17 @@ def run(argv: Sequence[str] | None = None) -> RunResult:
         raise ConfigError(f"unrecognised arguments {stray}; overrides must look like dotted.key=value")
     now = run_stamp()
     paths = plan_run(opt, now)
+    warn_base_over_resume(paths.resumed_configs, opt.base, unknown)
     config = merge_configs([*paths.resumed_configs, *opt.base], unknown)
     for key in ("model", "data"):
         if key not in config:
             raise ConfigError(f"the merged config has no '{key}' section (keys: {list(config.keys())})")
     resolve_handoffs(config)  # globs naming a previous stage → the concrete run, saved as such
     check_resolvable(config)  # a ${...} naming a missing key: say which, before building anything
-    pl.seed_everything(opt.seed, workers=True)
+    # the seed is saved with the config, so a resumed run keeps its data order (EpochShuffleSampler)
+    seed = opt.seed if opt.seed is not None else int(config.get("seed", DEFAULT_SEED))
+    config.seed = seed
+    pl.seed_everything(seed, workers=True)
 
     lightning_cfg = config.get("lightning") or OmegaConf.create()
     trainer_cfg: dict[str, Any] = to_plain(lightning_cfg.get("trainer")) or {}
@@ -349,10 +426,12 @@ def run(argv: Sequence[str] | None = None) -> RunResult:
                 # hold tensors and plain types only, so they load this way)
                 trainer.fit(model, datamodule=data, ckpt_path=str(paths.ckpt) if paths.ckpt else None,
                             weights_only=True)
-            except Exception:
-                if trainer.global_rank == 0 and trainer.global_step > 0:
-                    trainer.save_checkpoint(paths.ckptdir / "last.ckpt")
-                    rank_zero_info(f"training failed; state saved to {paths.ckptdir / 'last.ckpt'}")
+            except Exception as err:
+                save_after_failure(trainer, err, paths.ckptdir / "last.ckpt")
+                if paths.ckpt is None:
+                    remove_if_empty_run(paths.logdir, trainer)
+                elif isinstance(err, RuntimeError) and "loading state_dict" in str(err):
+                    raise checkpoint_mismatch(paths.ckpt, err) from None
                 raise
             if trainer.interrupted:
                 return result

@@ -10,6 +10,7 @@ import lightning.pytorch as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from spikevision.data.epoch_sampler import EpochShuffleSampler
 from spikevision.data.event_batch import collate_batch, represent_on_device
 from spikevision.errors import DatasetNotFoundError
 from spikevision.registry import instantiate_from_config
@@ -66,11 +67,17 @@ class DataModuleFromConfig(pl.LightningDataModule):
             self.setup()
         return self.datasets[split]
 
+    def _current_epoch(self) -> int | None:
+        trainer = getattr(self, "trainer", None)
+        return trainer.current_epoch if trainer is not None else None
+
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        dataset = self.dataset(split)
         return DataLoader(
-            self.dataset(split),
+            dataset,
             batch_size=self.batch_size,
-            shuffle=shuffle,
+            # shuffled by (seed, epoch), not the global RNG: a resumed run sees the same batches
+            sampler=EpochShuffleSampler(len(dataset), epoch_of=self._current_epoch) if shuffle else None,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
             pin_memory=torch.cuda.is_available(),

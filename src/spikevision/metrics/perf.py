@@ -26,10 +26,26 @@ def _peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB elsewhere
 
 
+def nvml_handle(nvml: Any, cuda_index: int, properties: Any = None) -> Any:
+    """The NVML handle of CUDA device ``cuda_index``. NVML numbers all GPUs of the machine while
+    CUDA numbers only the visible ones (``CUDA_VISIBLE_DEVICES=2,3`` makes NVML's GPU 2 CUDA's 0),
+    so the device is matched by its UUID, else by its PCI bus id; never by index."""
+    props = properties if properties is not None else torch.cuda.get_device_properties(cuda_index)
+    uuid = str(getattr(props, "uuid", "") or "")
+    if uuid:
+        try:
+            return nvml.nvmlDeviceGetHandleByUUID(uuid if uuid.startswith(("GPU-", "MIG-")) else f"GPU-{uuid}")
+        except Exception:  # older drivers: fall back to the PCI address
+            pass
+    bus = f"{props.pci_domain_id:08X}:{props.pci_bus_id:02X}:{props.pci_device_id:02X}.0"
+    return nvml.nvmlDeviceGetHandleByPciBusId(bus)
+
+
 class PowerSampler:
     """Sample GPU power (W) with NVML in a thread; ``available`` is False without NVML/GPU."""
 
     def __init__(self, device_index: int = 0, interval: float = 0.02) -> None:
+        """``device_index``: the CUDA index (as in ``cuda:N``), matched to NVML by UUID/PCI id."""
         self.interval, self.samples = interval, []
         self.available, self.error = False, ""
         self._stop = threading.Event()
@@ -39,7 +55,7 @@ class PowerSampler:
 
             pynvml.nvmlInit()
             self._nvml = pynvml
-            self._handle = pynvml.nvmlDeviceGetHandleByIndex(device_index)
+            self._handle = nvml_handle(pynvml, device_index)
             self.available = True
         except Exception as err:  # no package, no driver, no GPU
             self.error = f"NVML unavailable: {err}"

@@ -3,7 +3,9 @@
 Subclasses provide ``forward(input) → [B, C, H, W]`` in [0, 1] and ``loss_terms(pred, batch)``
 (or override ``objective`` when the prediction needs more than ``forward``). The loop logs
 ``<split>/loss``, every detached part, and — when the batch has a ground-truth ``image`` —
-PSNR/SSIM (torchmetrics, data range 1) for validation and test.
+PSNR/SSIM (torchmetrics, data range 1) for validation and test. ``ssim`` picks the SSIM:
+``gaussian`` (torchmetrics' 11×11 Gaussian window, the default) or ``uniform`` (scikit-image's
+7×7 uniform window, as in the SpikeCLIP paper); see :mod:`spikevision.metrics.ssim`.
 """
 
 from __future__ import annotations
@@ -13,29 +15,31 @@ from typing import Any
 
 import lightning.pytorch as pl
 import torch
-from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
+from torchmetrics.image import PeakSignalNoiseRatio
+
+from spikevision.metrics.ssim import ssim_metric
 
 IMAGE_METRICS = ("psnr", "ssim")
 
 
-def image_metrics() -> torch.nn.ModuleDict:
-    """``{val,test}_{psnr,ssim}`` metric objects for images in [0, 1]."""
+def image_metrics(ssim: str = "gaussian") -> torch.nn.ModuleDict:
+    """``{val,test}_{psnr,ssim}`` metric objects for images in [0, 1] (``ssim``: gaussian | uniform)."""
     return torch.nn.ModuleDict({
         f"{split}_{name}": metric
         for split in ("val", "test")
         for name, metric in (("psnr", PeakSignalNoiseRatio(data_range=1.0)),
-                             ("ssim", StructuralSimilarityIndexMeasure(data_range=1.0)))
+                             ("ssim", ssim_metric(ssim, data_range=1.0)))
     })
 
 
 class ImageOutputModule(pl.LightningModule):
     """Base LightningModule: shared steps and metrics; ``monitor`` names the checkpointed metric."""
 
-    def __init__(self, monitor: str = "val/psnr", monitor_mode: str = "max") -> None:
+    def __init__(self, monitor: str = "val/psnr", monitor_mode: str = "max", ssim: str = "gaussian") -> None:
         super().__init__()
         self.monitor = monitor
         self.monitor_mode = monitor_mode
-        self.metrics = image_metrics()
+        self.metrics = image_metrics(ssim)
 
     def loss_terms(self, pred: torch.Tensor, batch: Mapping[str, Any]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Total loss of ``pred`` for ``batch`` and its detached parts (for logging)."""

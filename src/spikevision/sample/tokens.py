@@ -2,7 +2,7 @@
 
 Both paths draw one ``torch.multinomial`` per step from the same generator, so for the same
 seed they return the same tokens whenever the model's cached logits equal its full ones
-(true for :class:`spikevision.models.prior.gpt.SnnGPT`).
+(true for :class:`spikevision.models.transformer.gpt.SnnGPT`).
 """
 
 from __future__ import annotations

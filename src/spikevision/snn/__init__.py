@@ -1,6 +1,6 @@
 """SNN building blocks: spikingjelly LIF neurons (multi-step), spiking conv blocks, coding."""
 
-from spikevision.snn.blocks import AttnBlockSnn, DownsampleSnn, ResnetBlockSnn, UpsampleSnn
+from spikevision.snn.blocks import SnnAttnBlock, SnnDownsample, SnnResnetBlock, SnnUpsample
 from spikevision.snn.coding import decode_output, encode_input, membrane_readout
 from spikevision.snn.neurons import (
     LIF_DEFAULTS,
@@ -14,12 +14,12 @@ from spikevision.snn.time_distributed import TimeDistributed
 
 __all__ = [
     "LIF_DEFAULTS",
-    "AttnBlockSnn",
-    "DownsampleSnn",
     "LIFNonlinearity",
-    "ResnetBlockSnn",
+    "SnnAttnBlock",
+    "SnnDownsample",
+    "SnnResnetBlock",
+    "SnnUpsample",
     "TimeDistributed",
-    "UpsampleSnn",
     "decode_output",
     "encode_input",
     "make_lif",

@@ -18,7 +18,7 @@ def group_norm(channels: int, max_groups: int = 32) -> nn.GroupNorm:
     return nn.GroupNorm(groups, channels, eps=1e-6, affine=True)
 
 
-class ResnetBlockSnn(nn.Module):
+class SnnResnetBlock(nn.Module):
     """GN → LIF-nonlin → 3×3 conv → GN → LIF-nonlin → dropout → 3×3 conv, plus a shortcut."""
 
     def __init__(
@@ -49,7 +49,7 @@ class ResnetBlockSnn(nn.Module):
         return self.shortcut(x) + h
 
 
-class AttnBlockSnn(nn.Module):
+class SnnAttnBlock(nn.Module):
     """Spiking self-attention over pixels: q, k are LIF spikes, v real, weights q·kᵀ·C^-½, no softmax."""
 
     def __init__(self, channels: int, lif: Mapping[str, Any] | None = None) -> None:
@@ -73,7 +73,7 @@ class AttnBlockSnn(nn.Module):
         return x + self.proj(out)
 
 
-class DownsampleSnn(nn.Module):
+class SnnDownsample(nn.Module):
     """Halve H and W: strided 3×3 conv (asymmetric pad like taming) or 2×2 average pooling."""
 
     def __init__(self, channels: int, with_conv: bool = True) -> None:
@@ -90,7 +90,7 @@ class DownsampleSnn(nn.Module):
         return nn.functional.avg_pool2d(x.flatten(0, 1), 2).unflatten(0, (t, -1))
 
 
-class UpsampleSnn(nn.Module):
+class SnnUpsample(nn.Module):
     """Double H and W by nearest-neighbour upsampling, then an optional 3×3 conv."""
 
     def __init__(self, channels: int, with_conv: bool = True) -> None:
@@ -104,3 +104,9 @@ class UpsampleSnn(nn.Module):
         x = nn.functional.interpolate(x.flatten(0, 1), scale_factor=2.0, mode="nearest")
         x = x.unflatten(0, (t, -1))
         return self.conv(x) if self.conv is not None else x
+
+
+ResnetBlockSnn = SnnResnetBlock  # old name, kept so saved run configs load
+AttnBlockSnn = SnnAttnBlock  # old name, kept so saved run configs load
+DownsampleSnn = SnnDownsample  # old name, kept so saved run configs load
+UpsampleSnn = SnnUpsample  # old name, kept so saved run configs load

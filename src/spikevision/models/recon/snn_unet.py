@@ -1,6 +1,6 @@
 """Spiking encoder–decoder with U-Net skips: ``[T, B, C_in, H, W]`` → image ``[B, C_out, H, W]``.
 
-Built from the shared SNN blocks (ResnetBlockSnn, AttnBlockSnn, Down/UpsampleSnn). The time
+Built from the shared SNN blocks (SnnResnetBlock, SnnAttnBlock, Down/SnnUpsample). The time
 axis is decoded after the last spiking block (``mean``, ``last`` or ``membrane``) and a 3×3 conv
 plus sigmoid gives intensities in [0, 1]. Inputs whose size is not a multiple of
 ``2**(levels-1)`` are zero-padded and the output cropped back.
@@ -15,12 +15,12 @@ import torch
 from torch import nn
 
 from spikevision.snn import (
-    AttnBlockSnn,
-    DownsampleSnn,
     LIFNonlinearity,
-    ResnetBlockSnn,
+    SnnAttnBlock,
+    SnnDownsample,
+    SnnResnetBlock,
+    SnnUpsample,
     TimeDistributed,
-    UpsampleSnn,
     decode_output,
     reset_states,
 )
@@ -29,7 +29,7 @@ from spikevision.snn.blocks import group_norm
 
 class SnnUNet(nn.Module):
     """Spiking U-Net. ``ch_mult[i]`` scales ``ch`` at level i; ``attn_levels`` lists the levels
-    (0 = full resolution) with an AttnBlockSnn after each res block; the bottleneck always has
+    (0 = full resolution) with an SnnAttnBlock after each res block; the bottleneck always has
     res → attn → res. Neuron states are reset at the end of every forward."""
 
     def __init__(
@@ -54,28 +54,28 @@ class SnnUNet(nn.Module):
         for level, c in enumerate(chans):
             blocks: list[nn.Module] = []
             for _ in range(num_res_blocks):
-                blocks.append(ResnetBlockSnn(prev, c, dropout, lif))
+                blocks.append(SnnResnetBlock(prev, c, dropout, lif))
                 prev = c
                 if level in attn_levels:
-                    blocks.append(AttnBlockSnn(c, lif))
+                    blocks.append(SnnAttnBlock(c, lif))
             stage = nn.Module()
             stage.blocks = nn.Sequential(*blocks)
-            stage.downsample = DownsampleSnn(c) if level < self.levels - 1 else nn.Identity()
+            stage.downsample = SnnDownsample(c) if level < self.levels - 1 else nn.Identity()
             self.down.append(stage)
         self.mid = nn.Sequential(
-            ResnetBlockSnn(prev, prev, dropout, lif),
-            AttnBlockSnn(prev, lif),
-            ResnetBlockSnn(prev, prev, dropout, lif),
+            SnnResnetBlock(prev, prev, dropout, lif),
+            SnnAttnBlock(prev, lif),
+            SnnResnetBlock(prev, prev, dropout, lif),
         )
         self.up = nn.ModuleList()
         for level in reversed(range(self.levels)):
             c = chans[level]
             stage = nn.Module()
-            stage.upsample = UpsampleSnn(prev) if level < self.levels - 1 else nn.Identity()
-            blocks = [ResnetBlockSnn(prev + c, c, dropout, lif)]
-            blocks += [ResnetBlockSnn(c, c, dropout, lif) for _ in range(num_res_blocks - 1)]
+            stage.upsample = SnnUpsample(prev) if level < self.levels - 1 else nn.Identity()
+            blocks = [SnnResnetBlock(prev + c, c, dropout, lif)]
+            blocks += [SnnResnetBlock(c, c, dropout, lif) for _ in range(num_res_blocks - 1)]
             if level in attn_levels:
-                blocks.append(AttnBlockSnn(c, lif))
+                blocks.append(SnnAttnBlock(c, lif))
             stage.blocks = nn.Sequential(*blocks)
             self.up.append(stage)
             prev = c

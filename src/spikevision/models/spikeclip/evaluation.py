@@ -2,10 +2,14 @@
 
 Rows: ``stage1``, ``stage3`` (fine-tuned SNN) and/or ``refined`` (refiner), and for spike data
 the classical ``tfp`` / ``tfi`` reconstructions (datasets that expose their spike frames through
-a ``spike_frames(index)`` method). Columns: PSNR/SSIM (torchmetrics) and LPIPS (VGG, when its
+a ``spike_frames(index)`` method). Columns: PSNR, SSIM and LPIPS (VGG, when its
 weights are available) against the dataset's ``image``, NIQE and BRISQUE (pyiqa; lower is
 better), CLIP zero-shot accuracy and mean P(high quality) of the stage-2 prompts. Metrics that
 cannot be computed offline are listed in the notes with the reason.
+
+SSIM is scikit-image's (7×7 uniform window, ``ssim="uniform"``, the default), as in the SpikeCLIP
+paper's tables; ``ssim="gaussian"`` gives torchmetrics' 11×11 Gaussian one (the training logs'
+``val/ssim``). The table header names the one used.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class Evaluation:
     notes: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
     panel: torch.Tensor | None = None
+    ssim: str = "uniform"
 
 
 def input_panel(x: torch.Tensor) -> torch.Tensor:
@@ -80,8 +85,12 @@ def build_lpips(weights: str | None) -> tuple[Any, str]:
         return None, f"LPIPS skipped: {err}"
 
 
-def markdown_table(results: dict[str, dict[str, float]], title: str, n: int, notes: list[str]) -> str:
-    present = [(k, h) for k, h in COLUMNS if any(k in r for r in results.values())]
+def markdown_table(results: dict[str, dict[str, float]], title: str, n: int, notes: list[str],
+                   ssim: str = "uniform") -> str:
+    from spikevision.metrics.ssim import ssim_label
+
+    present = [(k, f"{ssim_label(ssim)} ↑" if k == "ssim" else h) for k, h in COLUMNS
+               if any(k in r for r in results.values())]
     lines = [f"### {title}" if title else "", "", f"{n} samples.", "",
              "| method | " + " | ".join(h for _, h in present) + " |",
              "|---|" + "---:|" * len(present)]
@@ -98,18 +107,18 @@ def markdown_table(results: dict[str, dict[str, float]], title: str, n: int, not
 def evaluate_pipeline(pipe: Any, dataset: Any, device: torch.device | str = "cpu", batch_size: int = 64,
                       limit: int | None = None, niqe_params: str | None = None,
                       brisque_weights: str | None = None, lpips_weights: str | None = None,
-                      progress: bool = True) -> Evaluation:
+                      progress: bool = True, ssim: str = "uniform") -> Evaluation:
     """Evaluate a :class:`~spikevision.models.spikeclip.pipeline.SpikeClipPipeline` on ``dataset``
     (its first ``limit`` items); see the module docstring."""
-    from torchmetrics.functional.image import (
-        peak_signal_noise_ratio,
-        structural_similarity_index_measure,
-    )
+    from torchmetrics.functional.image import peak_signal_noise_ratio
     from tqdm import tqdm
 
     from spikevision.metrics.iqa import NoReferenceIQA
+    from spikevision.metrics.ssim import SSIM_KINDS, ssim_per_image
     from spikevision.visualize import side_by_side, to_rgb
 
+    if ssim not in SSIM_KINDS:
+        raise ValueError(f"ssim must be one of {SSIM_KINDS}, got {ssim!r}")
     base = dataset
     if limit:
         dataset = torch.utils.data.Subset(dataset, range(min(limit, len(dataset))))
@@ -144,8 +153,7 @@ def evaluate_pipeline(pipe: Any, dataset: Any, device: torch.device | str = "cpu
             if target is not None:
                 s["psnr"] += float(peak_signal_noise_ratio(img, target, data_range=1.0, reduction="none",
                                                           dim=(1, 2, 3)).sum())
-                s["ssim"] += float(structural_similarity_index_measure(img, target, data_range=1.0,
-                                                                      reduction="none").sum())
+                s["ssim"] += float(ssim_per_image(img, target, ssim, data_range=1.0).sum())
                 if lpips is not None:
                     lp = lpips.to(device)(to_rgb(img) * 2 - 1, to_rgb(target) * 2 - 1)
                     s["lpips"] += float(lp.sum())
@@ -161,4 +169,4 @@ def evaluate_pipeline(pipe: Any, dataset: Any, device: torch.device | str = "cpu
     results = {m: {k: v / n for k, v in s.items()} for m, s in sums.items()}
     if has_image and getattr(base, "target", None) is not None:
         notes.append("PSNR/SSIM/LPIPS are against the dataset's target image (UHSR: the TFI of the same spikes)")
-    return Evaluation(results, n, notes, columns, panel)
+    return Evaluation(results, n, notes, columns, panel, ssim)

@@ -20,21 +20,22 @@ from spikevision.models.spikeclip.artifacts import save_export
 from spikevision.models.spikeclip.guidance import ClipGuidance
 from spikevision.models.spikeclip.refiner import RefinerUNet
 from spikevision.models.spikeclip.stage_base import FrozenPreviousStage
-from spikevision.registry import to_plain
+from spikevision.registry import renamed_arguments, to_plain
 
 log = logging.getLogger(__name__)
+OLD_NAMES = {"refiner": "network"}  # saved run configs and checkpoints use it
 
 
 class RefinerModel(FrozenPreviousStage, ImageOutputModule):
     """Quality-guided refinement of a frozen ``coarse`` (stage-1 ``recon`` export) with the
-    stage-2 ``prompts``. ``refiner``: :class:`RefinerUNet` parameters."""
+    stage-2 ``prompts``. ``network``: :class:`RefinerUNet` parameters (old name ``refiner``)."""
 
     def __init__(
         self,
         coarse: str,
         prompts: str,
         clip: Mapping[str, Any] | None = None,
-        refiner: Mapping[str, Any] | None = None,
+        network: Mapping[str, Any] | None = None,
         temperature: float = 0.07,
         class_weight: float = 1.0,
         prompt_weight: float = 100.0,
@@ -46,13 +47,15 @@ class RefinerModel(FrozenPreviousStage, ImageOutputModule):
         cache_coarse: bool = True,
         monitor: str = "val/clip_acc",
         monitor_mode: str = "max",
+        **old_names: Any,
     ) -> None:
         super().__init__(monitor, monitor_mode)
+        network = renamed_arguments(old_names, OLD_NAMES, "RefinerModel", {"network": network})["network"]
         self.save_hyperparameters()
         stage1 = self.load_previous_stage(coarse)
         self.guidance = ClipGuidance(clip or stage1["clip"], temperature, prompts, prompt_temperature)
         self.freeze_previous_stage(stage1, "coarse", cache_coarse, self.guidance.spec, coarse)
-        self.refiner_params = dict(to_plain(refiner) or {})
+        self.refiner_params = dict(to_plain(network) or {})
         self.refiner = RefinerUNet(**self.refiner_params)
         self.label_names = stage1["label_names"]
         self.stage1_info = {k: stage1.get(k) for k in ("label_names", "input_spec")}

@@ -9,6 +9,12 @@ stride-2 convolutions down, 4×4 stride-2 transposed convolutions up, tanh on th
 The network works in signed units: spikes enter as ``2s − 1`` ∈ {−1, 1} and the output is an
 image in [−1, 1] (the caller maps it to [0, 1]). Height and width must be multiples of 4
 (:class:`~spikevision.models.spikecnn.SpikeCnnModel` pads).
+
+``init``: ``"torch"`` (PyTorch's default initialisation), ``"spikling"`` (all convolution weights
+drawn from N(0, 0.02), spikling's SRGAN-style init) or ``"window"`` (spikling's, then the 1×1
+projection set to the window mean ``1/in_channels`` and the last convolution of the decoder to
+zero, so the untrained network *is* the window method — on signed spikes the mean is
+``2·rate − 1`` — and training learns a correction to it).
 """
 
 from __future__ import annotations
@@ -30,8 +36,10 @@ class SemiUNet(nn.Module):
 
     multiple = 4  # spatial sizes must be divisible by this
 
-    def __init__(self, in_channels: int = 32, ch: int = 64, out_channels: int = 1) -> None:
+    def __init__(self, in_channels: int = 32, ch: int = 64, out_channels: int = 1, init: str = "torch") -> None:
         super().__init__()
+        if init not in ("torch", "spikling", "window"):
+            raise ValueError(f"SemiUNet init must be 'torch', 'spikling' or 'window', got {init!r}")
         self.in_channels = in_channels
         c1, c2, c3 = ch, 2 * ch, 4 * ch
         self.level1 = nn.Sequential(*_conv(in_channels, c1, relu=False), *_conv(c1, c1))
@@ -42,6 +50,13 @@ class SemiUNet(nn.Module):
         self.up2 = nn.Sequential(*_conv(c2, c2), *_up(c2, c1))
         self.up1 = nn.Sequential(*_conv(c1, c1), nn.Conv2d(c1, in_channels, 3, 1, 1, bias=False), nn.Tanh())
         self.project = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+        if init != "torch":
+            for m in self.modules():
+                if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+                    nn.init.normal_(m.weight, 0.0, 0.02)
+        if init == "window":
+            nn.init.constant_(self.project.weight, 1.0 / in_channels)
+            nn.init.zeros_(self.up1[-2].weight)
 
     def forward(self, x: Tensor) -> Tensor:
         """``x``: ``[B, in_channels, H, W]`` signed spikes → ``[B, out_channels, H, W]`` in ≈[−1, 1]."""

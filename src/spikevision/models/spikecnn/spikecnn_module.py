@@ -6,73 +6,100 @@ the network's channels, fed as ``2x − 1``. Same interface as
 :class:`~spikevision.models.recon.SnnReconModel` (``forward(input) → [B, 1, H, W]``, metrics,
 ``log_images``), so it can replace the spiking coarse stage for spike inputs.
 
-Loss ``λ_L2 · MSE + λ_VGG · VGG19-perceptual`` (100 and 1, spikling's weights), on images in
-[0, 1]; Adam ``lr = 2e-4``, ``betas = (0.5, 0.999)``. ``vgg.weights='auto'`` uses the ImageNet
-VGG19 when it is on disk and otherwise warns and trains on L2 alone; ``'imagenet'`` or a path
-makes a missing file an error.
+Loss ``l2_weight · MSE + vgg_weight · VGG19-perceptual`` (100 and 1, spikling's weights). As in
+spikling, both terms are computed on images mapped to ``loss_range`` (default ``[−1, 1]``, the
+range of spikling's targets) and the VGG sees those values without ImageNet normalisation
+(``vgg.normalize: false``); the weights only mean what they mean in spikling on that scale
+(on [0, 1] with ImageNet normalisation the VGG term would weigh about 20× more). Adam
+``lr = 2e-4``, ``betas = (0.5, 0.999)``.
+
+The VGG19 weights must be on disk (torch hub cache or a path): a missing file raises
+:class:`~spikevision.losses.pretrained.WeightsNotFoundError` when the model is built. Training on
+L2 alone is said in the config: ``vgg: off`` (or ``vgg_weight: 0``).
+
+``lambda_l2``/``lambda_vgg`` (the old names of ``l2_weight``/``vgg_weight``) are still accepted,
+with a :class:`DeprecationWarning`.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
 
-from spikevision.losses.perceptual import VGGPerceptualLoss, WeightsNotFoundError
+from spikevision.losses.perceptual import VGGPerceptualLoss
 from spikevision.models.image_module import ImageOutputModule
-from spikevision.registry import instantiate_from_config
+from spikevision.registry import instantiate_from_config, renamed_arguments
 from spikevision.visualize import image_panels
 
 DEFAULT_NETWORK = {"target": "spikevision.models.spikecnn.semi_unet.SemiUNet", "params": {}}
-DEFAULT_VGG = {"weights": "auto", "num_layers": 16, "normalize": True}
+#: spikling's VGGLoss: VGG19 up to relu3_3, fed the [−1, 1] images as they are (no ImageNet mean/std)
+DEFAULT_VGG = {"weights": "imagenet", "num_layers": 16, "normalize": False}
+#: old keyword → new keyword (accepted with a DeprecationWarning; saved configs and checkpoints use them)
+OLD_NAMES = {"lambda_l2": "l2_weight", "lambda_vgg": "vgg_weight"}
+
+
+def vgg_is_off(vgg: Any) -> bool:
+    """``vgg: off`` / ``false`` in a config (YAML reads ``off`` as ``False``)."""
+    return vgg is False or (isinstance(vgg, str) and vgg.strip().lower() in ("off", "false", "none"))
 
 
 class SpikeCnnModel(ImageOutputModule):
     """Train a CNN (default :class:`SemiUNet`) to restore ``image`` from a spike window.
 
     ``network``: target/params of the CNN (its ``in_channels`` = T·C of the input);
-    ``lambda_l2``/``lambda_vgg``: loss weights; ``vgg``: :class:`VGGPerceptualLoss` params;
-    ``learning_rate``/``betas``: Adam. The frozen VGG is not part of the checkpoint.
+    ``l2_weight``/``vgg_weight``: loss weights (default 100 and 1); ``vgg``: :class:`VGGPerceptualLoss` params, or
+    ``off``; ``loss_range``: the value range ``[lo, hi]`` that [0, 1] images are mapped to before
+    both loss terms (spikling: ``[−1, 1]``); ``learning_rate``/``betas``: Adam. The frozen VGG is
+    not part of the checkpoint.
     """
 
-    #: loaded for inference (:func:`spikevision.stages.load_lightning_checkpoint`): no perceptual network
-    inference_params = {"lambda_vgg": 0.0, "lambda_l2": 1.0}
+    #: loaded for inference (:func:`spikevision.stages.load_lightning_checkpoint`): no perceptual
+    #: network (the old name covers checkpoints saved before the rename)
+    inference_params = {"vgg_weight": 0.0, "lambda_vgg": 0.0}
 
     def __init__(
         self,
         network: Mapping[str, Any] | None = None,
-        lambda_l2: float = 100.0,
-        lambda_vgg: float = 1.0,
-        vgg: Mapping[str, Any] | None = None,
+        l2_weight: float | None = None,
+        vgg_weight: float | None = None,
+        vgg: Mapping[str, Any] | bool | str | None = None,
+        loss_range: Sequence[float] = (-1.0, 1.0),
         learning_rate: float = 2e-4,
         betas: Sequence[float] = (0.5, 0.999),
         monitor: str = "val/psnr",
         monitor_mode: str = "max",
+        **old_names: Any,
     ) -> None:
         super().__init__(monitor, monitor_mode)
-        self.save_hyperparameters()
-        if lambda_l2 < 0 or lambda_vgg < 0 or lambda_l2 + lambda_vgg == 0:
-            raise ValueError("SpikeCnnModel needs non-negative loss weights with a positive sum")
+        weights = renamed_arguments(old_names, OLD_NAMES, "SpikeCnnModel",
+                                    {"l2_weight": l2_weight, "vgg_weight": vgg_weight})
+        l2_weight = 100.0 if weights["l2_weight"] is None else float(weights["l2_weight"])  # spikling's weights
+        vgg_weight = 1.0 if weights["vgg_weight"] is None else float(weights["vgg_weight"])
+        if l2_weight < 0 or vgg_weight < 0:
+            raise ValueError("SpikeCnnModel needs non-negative loss weights")
+        off = vgg_is_off(vgg)
+        if l2_weight == 0 and (vgg_weight == 0 or off):
+            raise ValueError("SpikeCnnModel needs a loss: l2_weight and vgg_weight (or vgg: off) leave none")
+        if len(loss_range) != 2 or not float(loss_range[0]) < float(loss_range[1]):
+            raise ValueError(f"loss_range must be [lo, hi] with lo < hi, got {list(loss_range)}")
+        self.save_hyperparameters({
+            "network": network, "l2_weight": l2_weight, "vgg_weight": vgg_weight,
+            "vgg": False if off else vgg, "loss_range": [float(v) for v in loss_range],
+            "learning_rate": learning_rate, "betas": list(betas), "monitor": monitor, "monitor_mode": monitor_mode,
+        })
         self.net = instantiate_from_config(network or DEFAULT_NETWORK, key_path="model.params.network")
-        self.lambda_l2 = lambda_l2
+        self.l2_weight = l2_weight
+        self.vgg_weight = 0.0 if off else vgg_weight
+        self.loss_range = (float(loss_range[0]), float(loss_range[1]))
         self.learning_rate = learning_rate
         self.betas = tuple(betas)
-        self.lambda_vgg = lambda_vgg
-        perceptual = self._build_perceptual({**DEFAULT_VGG, **(vgg or {})}) if lambda_vgg > 0 else None
+        # A missing VGG file raises WeightsNotFoundError here, at build time (never silently dropped).
+        cfg = {**DEFAULT_VGG, **(vgg if isinstance(vgg, Mapping) else {})}
+        perceptual = VGGPerceptualLoss(**cfg) if self.vgg_weight > 0 else None
         # kept out of the module tree: frozen, not checkpointed, moved to the input's device on use
         object.__setattr__(self, "perceptual", perceptual)
-
-    def _build_perceptual(self, cfg: dict[str, Any]) -> VGGPerceptualLoss | None:
-        try:
-            return VGGPerceptualLoss(**cfg)
-        except WeightsNotFoundError as err:
-            if str(cfg["weights"]) != "auto":
-                raise
-            warnings.warn(f"VGG perceptual term disabled (training on L2 only): {err}", stacklevel=2)
-            self.lambda_vgg = 0.0
-            return None
 
     @property
     def input_frames(self) -> int | None:
@@ -97,14 +124,21 @@ class SpikeCnnModel(ImageOutputModule):
         """Spike windows ``[B, T, H, W]`` (0/1) → images ``[B, H, W]`` clamped to [0, 1]."""
         return self(spikes.to(self.device)).clamp(0, 1)[:, 0]
 
+    def to_loss_range(self, image: torch.Tensor) -> torch.Tensor:
+        """[0, 1] → ``loss_range`` (spikling's ``[−1, 1]``: ``2x − 1``)."""
+        lo, hi = self.loss_range
+        return image * (hi - lo) + lo
+
     def compute_loss(self, pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """``λ_L2 · MSE + λ_VGG · perceptual`` and its detached parts."""
+        """``l2_weight · MSE + vgg_weight · perceptual`` of ``pred``/``target`` ([0, 1]) mapped to
+        ``loss_range``, and its detached parts (in those units)."""
+        pred, target = self.to_loss_range(pred), self.to_loss_range(target)
         l2 = torch.nn.functional.mse_loss(pred, target)
-        loss = self.lambda_l2 * l2
+        loss = self.l2_weight * l2
         parts = {"l2": l2.detach()}
-        if self.perceptual is not None and self.lambda_vgg > 0:
+        if self.perceptual is not None and self.vgg_weight > 0:
             vgg = self.perceptual.to(pred.device)(pred, target)
-            loss = loss + self.lambda_vgg * vgg
+            loss = loss + self.vgg_weight * vgg
             parts["vgg"] = vgg.detach()
         return loss, parts
 

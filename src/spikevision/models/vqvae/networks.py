@@ -14,12 +14,12 @@ import torch
 from torch import nn
 
 from spikevision.snn import (
-    AttnBlockSnn,
-    DownsampleSnn,
     LIFNonlinearity,
-    ResnetBlockSnn,
+    SnnAttnBlock,
+    SnnDownsample,
+    SnnResnetBlock,
+    SnnUpsample,
     TimeDistributed,
-    UpsampleSnn,
     reset_states,
 )
 from spikevision.snn.blocks import group_norm
@@ -40,19 +40,19 @@ def _level_blocks(c_in: int, c_out: int, count: int, attn: bool, dropout: float,
                   lif: Mapping[str, Any] | None) -> nn.Sequential:
     blocks: list[nn.Module] = []
     for _ in range(count):
-        blocks.append(ResnetBlockSnn(c_in, c_out, dropout, lif))
+        blocks.append(SnnResnetBlock(c_in, c_out, dropout, lif))
         c_in = c_out
         if attn:
-            blocks.append(AttnBlockSnn(c_out, lif))
+            blocks.append(SnnAttnBlock(c_out, lif))
     return nn.Sequential(*blocks)
 
 
 def _middle(c: int, dropout: float, lif: Mapping[str, Any] | None) -> nn.Sequential:
-    return nn.Sequential(ResnetBlockSnn(c, c, dropout, lif), AttnBlockSnn(c, lif),
-                         ResnetBlockSnn(c, c, dropout, lif))
+    return nn.Sequential(SnnResnetBlock(c, c, dropout, lif), SnnAttnBlock(c, lif),
+                         SnnResnetBlock(c, c, dropout, lif))
 
 
-class EncoderSnn(_ResettingNet):
+class SnnEncoder(_ResettingNet):
     """conv_in → per level ``num_res_blocks`` × (Res [+ Attn at ``attn_resolutions``]) →
     Downsample (not after the last level) → Res/Attn/Res → GN → LIF-nonlin → conv_out.
 
@@ -73,7 +73,7 @@ class EncoderSnn(_ResettingNet):
                                          dropout, lif)
             c_prev = ch * mult
             last = i == len(ch_mult) - 1
-            stage.downsample = nn.Identity() if last else DownsampleSnn(c_prev)
+            stage.downsample = nn.Identity() if last else SnnDownsample(c_prev)
             res = res if last else res // 2
             levels.append(stage)
         self.down = nn.ModuleList(levels)
@@ -90,7 +90,7 @@ class EncoderSnn(_ResettingNet):
         return self.conv_out(self.act_out(self.norm_out(h)))
 
 
-class DecoderSnn(_ResettingNet):
+class SnnDecoder(_ResettingNet):
     """conv_in → Res/Attn/Res → per level (coarse→fine) ``num_res_blocks + 1`` × (Res [+ Attn])
     → Upsample (not after the finest level) → GN → LIF-nonlin → conv_out.
 
@@ -112,7 +112,7 @@ class DecoderSnn(_ResettingNet):
             stage.blocks = _level_blocks(c_prev, ch * ch_mult[i], num_res_blocks + 1,
                                          res in attn_resolutions, dropout, lif)
             c_prev = ch * ch_mult[i]
-            stage.upsample = UpsampleSnn(c_prev) if i > 0 else nn.Identity()
+            stage.upsample = SnnUpsample(c_prev) if i > 0 else nn.Identity()
             res = res * 2 if i > 0 else res
             levels.append(stage)
         self.up = nn.ModuleList(levels)
@@ -130,3 +130,7 @@ class DecoderSnn(_ResettingNet):
     def last_layer(self) -> torch.Tensor:
         """The weight the adaptive GAN weight differentiates against."""
         return self.conv_out.module.weight
+
+
+EncoderSnn = SnnEncoder  # old name, kept so saved run configs load
+DecoderSnn = SnnDecoder  # old name, kept so saved run configs load

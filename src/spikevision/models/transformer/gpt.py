@@ -25,7 +25,7 @@ from spikevision.snn import make_lif, reset_states
 KV = tuple[torch.Tensor, torch.Tensor]
 
 
-class CausalSelfAttentionSnn(nn.Module):
+class SnnCausalSelfAttention(nn.Module):
     """Multi-head causal attention on ``[T, B, L, C]`` with spiking q, k, v."""
 
     def __init__(self, n_embd: int, n_head: int, attn_pdrop: float = 0.0, resid_pdrop: float = 0.0,
@@ -61,14 +61,14 @@ class CausalSelfAttentionSnn(nn.Module):
         return self.resid_drop(self.proj(y)), (k, v)
 
 
-class BlockSnn(nn.Module):
+class SnnBlock(nn.Module):
     """Pre-norm transformer block with the spiking attention and a Linear → LIF → Linear MLP."""
 
     def __init__(self, n_embd: int, n_head: int, attn_pdrop: float = 0.0, resid_pdrop: float = 0.0,
                  softmax: bool = False, lif: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         self.ln1, self.ln2 = nn.LayerNorm(n_embd), nn.LayerNorm(n_embd)
-        self.attn = CausalSelfAttentionSnn(n_embd, n_head, attn_pdrop, resid_pdrop, softmax, lif)
+        self.attn = SnnCausalSelfAttention(n_embd, n_head, attn_pdrop, resid_pdrop, softmax, lif)
         self.mlp = nn.Sequential(nn.Linear(n_embd, 4 * n_embd), make_lif(lif), nn.Linear(4 * n_embd, n_embd),
                                  nn.Dropout(resid_pdrop))
 
@@ -91,7 +91,7 @@ class SnnGPT(nn.Module):
         self.tok_emb = nn.Embedding(vocab_size + n_cond, n_embd)
         self.pos_emb = nn.Parameter(torch.zeros(1, block_size, n_embd))
         self.drop = nn.Dropout(embd_pdrop)
-        self.blocks = nn.ModuleList(BlockSnn(n_embd, n_head, attn_pdrop, resid_pdrop, softmax, lif)
+        self.blocks = nn.ModuleList(SnnBlock(n_embd, n_head, attn_pdrop, resid_pdrop, softmax, lif)
                                     for _ in range(n_layer))
         self.ln_f = nn.LayerNorm(n_embd)
         self.head = nn.Linear(n_embd, vocab_size, bias=False)
@@ -123,3 +123,7 @@ class SnnGPT(nn.Module):
             return self.head(self.ln_f(x)).mean(0), presents
         finally:
             reset_states(self)
+
+
+CausalSelfAttentionSnn = SnnCausalSelfAttention  # old name, kept so saved run configs load
+BlockSnn = SnnBlock  # old name, kept so saved run configs load

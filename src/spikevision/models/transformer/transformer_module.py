@@ -16,22 +16,25 @@ import lightning.pytorch as pl
 import torch
 from torch import nn
 
-from spikevision.registry import instantiate_from_config
+from spikevision.registry import instantiate_from_config, renamed_arguments
 from spikevision.sample.tokens import sample_tokens
 from spikevision.stages import build_model
 from spikevision.visualize import image_panels
 
+OLD_NAMES = {"transformer_config": "network"}  # saved run configs and checkpoints use it
 
-class SnnTransformerPrior(pl.LightningModule):
+
+class SnnTransformerModel(pl.LightningModule):
     """``first_stage``: spec of the trained VQ-VAE (``{run: DIR_OR_GLOB}``, ``{config, ckpt}`` or
-    a target/params node); ``transformer_config``: target/params of :class:`SnnGPT` (its
-    ``vocab_size``, ``block_size`` and ``n_cond`` are filled in from the first stage).
-    ``conditional``: class token from ``batch[class_key]`` with ``n_classes`` classes."""
+    a target/params node); ``network``: target/params of :class:`SnnGPT` (its ``vocab_size``,
+    ``block_size`` and ``n_cond`` are filled in from the first stage; old name
+    ``transformer_config``). ``conditional``: class token from ``batch[class_key]`` with
+    ``n_classes`` classes."""
 
     def __init__(
         self,
-        transformer_config: Mapping[str, Any],
-        first_stage: Mapping[str, Any],
+        network: Mapping[str, Any] | None = None,
+        first_stage: Mapping[str, Any] | None = None,
         conditional: bool = False,
         n_classes: int = 10,
         class_key: str = "label",
@@ -41,27 +44,31 @@ class SnnTransformerPrior(pl.LightningModule):
         monitor: str = "val/loss",
         monitor_mode: str = "min",
         log_samples: int = 8,
+        **old_names: Any,
     ) -> None:
         super().__init__()
+        args = renamed_arguments(old_names, OLD_NAMES, "SnnTransformerModel",
+                                 {"network": network, "first_stage": first_stage}, required=("network", "first_stage"))
+        network, first_stage = args["network"], args["first_stage"]
         self.save_hyperparameters()
         stage1 = build_model(first_stage, key_path="model.params.first_stage")
         stage1.requires_grad_(False)
         self.first_stage = stage1
         self.per_step = stage1.quantize.kind == "vanilla"
-        size = stage1.crop or stage1.hparams.ddconfig.get("resolution", 256)
+        size = stage1.crop or stage1.hparams.network.get("resolution", 256)
         self.code_shape = (size // stage1.downsample, size // stage1.downsample)
         self.vocab = stage1.quantize.n_e
         self.conditional, self.n_classes, self.class_key = conditional, n_classes, class_key
         n_cond = n_classes if conditional else 1
         params = {"vocab_size": self.vocab, "n_cond": n_cond,
                   "block_size": self.code_shape[0] * self.code_shape[1]}
-        cfg = dict(transformer_config)
+        cfg = dict(network)
         cfg["params"] = {**params, **dict(cfg.get("params") or {})}
-        self.transformer = instantiate_from_config(cfg, key_path="model.params.transformer_config")
+        self.transformer = instantiate_from_config(cfg, key_path="model.params.network")
         self.learning_rate, self.weight_decay, self.betas = learning_rate, weight_decay, tuple(betas)
         self.monitor, self.monitor_mode, self.log_samples = monitor, monitor_mode, log_samples
 
-    def train(self, mode: bool = True) -> SnnTransformerPrior:
+    def train(self, mode: bool = True) -> SnnTransformerModel:
         super().train(mode)
         self.first_stage.eval()  # frozen: BatchNorm/dropout stay in eval mode
         return self
@@ -152,3 +159,6 @@ class SnnTransformerPrior(pl.LightningModule):
             return image_panels({"_reconstruction": rec_rgb.amax(1), "samples": smp_rgb.amax(1)},
                                 extra={"samples_gif": smp_rgb})
         return image_panels({"_reconstruction": rec_rgb, "samples": smp_rgb})
+
+
+SnnTransformerPrior = SnnTransformerModel  # old name, kept so saved run configs load

@@ -22,7 +22,7 @@ step); during training both are scored every ``--eval-every`` steps at gains 1 a
 test images (the training-length trend). ``--reuse`` loads the networks saved by an earlier run
 with the same settings (``logs/spike_recon/``) instead of training them.
 
-    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/compare_spike_recon.py   # ≈ 30 CPU minutes
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/compare_spike_recon.py   # ≈ 15 min on 2 shared cores
     .venv/bin/python benchmarks/compare_spike_recon.py --steps 20 --snn-steps 10 --num-gains 3 --no-write  # smoke
 
 Writes docs/spike_camera_results.md, resources/spike_camera/psnr_vs_light.png (PSNR vs light),
@@ -322,7 +322,7 @@ def write_doc(results: dict, opt: argparse.Namespace, path: Path) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--steps", type=int, default=300, help="Adam steps of the Semi-UNet")
-    p.add_argument("--snn-steps", type=int, default=300, help="Adam steps of the spiking U-Net")
+    p.add_argument("--snn-steps", type=int, default=100, help="Adam steps of the spiking U-Net")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--cnn-lr", type=float, default=2e-4, help="Semi-UNet Adam learning rate (spikling: 2e-4)")
     p.add_argument("--cnn-init", default="window", choices=("torch", "spikling", "window"),

@@ -16,7 +16,8 @@ from spikevision.data.ncaltech101 import NCaltech101
 from spikevision.data.ndigits import NDigits
 from spikevision.data.ndigits_source import LABEL_NAMES
 from spikevision.data.nmnist import DIGIT_NAMES, NMNIST
-from spikevision.data.spike_pairs import SpikePairs, build_spike_pairs
+from spikevision.data.spike_pairs import SpikePairs
+from spikevision.data.spike_pairs_builder import build_spike_pairs
 from spikevision.data.stereo_embedded import EmbeddedStereo
 from spikevision.data.stereo_folders import CityscapesStereo, InStereo2K, KITTIStereo2015
 from spikevision.data.uhsr import U_CIFAR_CLASSES, UHSR

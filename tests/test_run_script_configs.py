@@ -96,6 +96,11 @@ def renamed(stored: dict[str, Any]) -> dict[str, Any]:
 _SPIKLING_VGG = "SpikeCnnModel follows spikling's loss (issue 9): VGG fed un-normalised [-1, 1] images"
 _VGG_REQUIRED = "a missing VGG19 stops the build (no silent 'auto' fallback)"
 INTENDED_CHANGES: dict[str, dict[str, tuple[Any, Any, str]]] = {
+    "train/stage_1/run_spikeclip_ndigits.sh": {
+        "model.params.class_weight": (1.0, 0.1, "at 1 the InfoNCE term keeps the pixel loss from falling: "
+                                      "6.5 dB after 3 epochs; at 0.1 16.0 dB after 2 (issue 9)"),
+        "lightning.trainer.max_epochs": (3, 8, "the pixel-loss-only network needs 8 epochs for 29 dB (issue 9)"),
+    },
     "train/stage_1/run_spikecnn_ndigits.sh": {
         "model.params.vgg": ({"normalize": True, "num_layers": 16, "weights": "auto"}, False,
                              "the CPU run trains on L2 alone on purpose (`vgg=off`): no VGG19 offline"),

@@ -11,15 +11,11 @@ import torch
 
 from spikevision.cli.build_spike_pairs import run as build_cli
 from spikevision.data.datamodule import DataModuleFromConfig
-from spikevision.data.spike_pairs import (
-    SpikePairs,
-    build_spike_pairs,
-    iter_pairs,
-    paired_augment,
-    preprocess_frame,
-)
+from spikevision.data.spike_pairs import SpikePairs
+from spikevision.data.spike_pairs_builder import build_spike_pairs, iter_pairs, preprocess_frame
 from spikevision.errors import DatasetNotFoundError
 from spikevision.simulate import simulate_spikes
+from spikevision.transforms import paired_augment
 
 
 def _ramp(n: int, h: int = 8, w: int = 8) -> np.ndarray:

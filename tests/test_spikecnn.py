@@ -124,6 +124,8 @@ def test_missing_vgg_stops_the_build_unless_vgg_is_off(empty_hub):
     assert OmegaConf.create("vgg: off").vgg is False
     with pytest.raises(ValueError, match="needs a loss"):
         SpikeCnnModel(network=TINY_NET, l2_weight=0.0, vgg="off")
+    with pytest.raises(ValueError, match="vgg must be"):
+        SpikeCnnModel(network=TINY_NET, vgg="imagenet")
 
 
 def test_loss_follows_spikling_scaling():
@@ -219,7 +221,7 @@ def test_stage1_configs_build(name, tmp_path, empty_hub):
             (root / split).mkdir()
             write_uhsr_npz(root / split / "0.npz", np.zeros((200, 250, 250), np.uint8), label=0)
     elif name == "pairs":
-        from spikevision.data.spike_pairs import build_spike_pairs
+        from spikevision.data.spike_pairs_builder import build_spike_pairs
 
         frames = np.random.default_rng(0).random((40 * 32, 16, 16), dtype=np.float32)
         build_spike_pairs([frames], root, size=(16, 16), progress=False, overwrite=True)

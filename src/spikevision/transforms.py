@@ -34,3 +34,17 @@ def center_crop(x: ArrayT, size: int | Sequence[int] | None, fit: bool = False) 
         return x
     top, left = (h - th) // 2, (w - tw) // 2
     return x[..., top : top + th, left : left + tw]
+
+
+def paired_augment(
+    spikes: torch.Tensor, image: torch.Tensor, rotations: int = 0, hflip: bool = False, vflip: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rotate both by ``rotations``·90° (counter-clockwise) and flip them, over the last two dims."""
+    if rotations % 4:
+        spikes = torch.rot90(spikes, rotations, dims=(-2, -1))
+        image = torch.rot90(image, rotations, dims=(-2, -1))
+    if hflip:
+        spikes, image = spikes.flip(-1), image.flip(-1)
+    if vflip:
+        spikes, image = spikes.flip(-2), image.flip(-2)
+    return spikes, image

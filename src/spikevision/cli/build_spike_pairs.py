@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from spikevision.cli.console import console_main
-from spikevision.data.spike_pairs import build_spike_pairs
+from spikevision.data.spike_pairs_builder import build_spike_pairs
 from spikevision.errors import SpikevisionError
 from spikevision.simulate.moving_scene import render_moving_scene
 

@@ -23,7 +23,7 @@ from spikevision.cli.train import run as train_run
 REPO = Path(__file__).resolve().parents[3]
 STAGES = [  # (run script under train/, shortened-run overrides)
     ("stage_0/run_spikeclip_clip_ndigits.sh", ["lightning.trainer.max_epochs=6"]),
-    ("stage_1/run_spikeclip_ndigits.sh", []),  # 3 epochs: CLIP accuracy jumps in the third
+    ("stage_1/run_spikeclip_ndigits.sh", ["lightning.trainer.max_epochs=5"]),  # the script's 8, shortened
     ("stage_2/run_spikeclip_prompt_ndigits.sh", ["lightning.trainer.max_epochs=1"]),
     ("stage_3/run_spikeclip_ndigits.sh", ["lightning.trainer.max_epochs=1"]),
     ("stage_3/run_spikeclip_refine_ndigits.sh", ["lightning.trainer.max_epochs=1"]),

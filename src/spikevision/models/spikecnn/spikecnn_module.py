@@ -42,17 +42,21 @@ OLD_NAMES = {"lambda_l2": "l2_weight", "lambda_vgg": "vgg_weight"}
 
 def vgg_is_off(vgg: Any) -> bool:
     """``vgg: off`` / ``false`` in a config (YAML reads ``off`` as ``False``)."""
-    return vgg is False or (isinstance(vgg, str) and vgg.strip().lower() in ("off", "false", "none"))
+    if vgg is False or (isinstance(vgg, str) and vgg.strip().lower() in ("off", "false")):
+        return True
+    if vgg is None or vgg is True or isinstance(vgg, Mapping):
+        return False
+    raise ValueError(f"vgg must be VGGPerceptualLoss params (a mapping) or off, got {vgg!r}")
 
 
 class SpikeCnnModel(ImageOutputModule):
     """Train a CNN (default :class:`SemiUNet`) to restore ``image`` from a spike window.
 
     ``network``: target/params of the CNN (its ``in_channels`` = T·C of the input);
-    ``l2_weight``/``vgg_weight``: loss weights (default 100 and 1); ``vgg``: :class:`VGGPerceptualLoss` params, or
-    ``off``; ``loss_range``: the value range ``[lo, hi]`` that [0, 1] images are mapped to before
-    both loss terms (spikling: ``[−1, 1]``); ``learning_rate``/``betas``: Adam. The frozen VGG is
-    not part of the checkpoint.
+    ``l2_weight``/``vgg_weight``: loss weights (default 100 and 1); ``vgg``:
+    :class:`VGGPerceptualLoss` params (over ``DEFAULT_VGG``), or ``off``; ``loss_range``: the value
+    range ``[lo, hi]`` that [0, 1] images are mapped to before both loss terms (spikling:
+    ``[−1, 1]``); ``learning_rate``/``betas``: Adam. The frozen VGG is not part of the checkpoint.
     """
 
     #: loaded for inference (:func:`spikevision.stages.load_lightning_checkpoint`): no perceptual

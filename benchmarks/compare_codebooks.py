@@ -32,6 +32,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--lengths", nargs="+", default=["3:4"], metavar="E1:E2",
                    help="training lengths: stage-1 epochs:stage-2 epochs (the run scripts: 3:4)")
+    p.add_argument("--codebooks", nargs="+", default=["temporal", "vanilla"], choices=("temporal", "vanilla"))
     p.add_argument("--samples", type=int, default=512)
     p.add_argument("--logdir", default="logs/compare_codebooks")
     p.add_argument("--json", default=None)
@@ -41,7 +42,7 @@ def main() -> None:
     results: dict[str, dict] = {}
     for length in opt.lengths:
         e1, e2 = (int(v) for v in length.split(":"))
-        for codebook in ("temporal", "vanilla"):
+        for codebook in opt.codebooks:
             suffix = "_vanilla" if codebook == "vanilla" else ""
             start = time.time()
             s1 = train([*script_arguments(f"stage_1/run_snn_vqvae_ndigits{suffix}.sh"),

@@ -92,3 +92,28 @@ def test_best_weights_hand_on_the_best_checkpoint_then_restore(tmp_path, caplog)
         with best_weights(model, no_val) as used:
             assert used is None and torch.equal(model.weight, final["weight"])
     assert "final weights" in caplog.text
+
+
+def test_frozen_stage_stays_frozen_in_train_mode():
+    """The one frozen-stage base: no gradients, eval mode kept by train() (BatchNorm stats fixed)."""
+    import lightning.pytorch as pl
+    import torch
+
+    from spikevision.models.frozen_stage import FrozenStage
+
+    class Later(FrozenStage, pl.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.freeze_stage("earlier", torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.BatchNorm1d(3)))
+            self.head = torch.nn.Linear(3, 1)
+
+    m = Later().train()
+    assert not m.earlier.training and m.head.training
+    assert not any(p.requires_grad for p in m.earlier.parameters())
+    before = m.earlier[1].running_mean.clone()
+    m.earlier(torch.randn(8, 3))
+    assert torch.equal(m.earlier[1].running_mean, before)
+    from spikevision.models.spikeclip.stage_base import FrozenPreviousStage
+    from spikevision.models.transformer import SnnTransformerModel
+
+    assert issubclass(FrozenPreviousStage, FrozenStage) and issubclass(SnnTransformerModel, FrozenStage)

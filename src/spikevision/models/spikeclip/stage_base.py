@@ -4,7 +4,8 @@
 - :class:`ExportingStage`: at the end of fitting, write the stage's export (``export_path``) from
   the **best** checkpoint by the stage's ``monitor`` (the final weights when there is no
   validation; a log line says which). Hook: ``export(path)``.
-- :class:`FrozenPreviousStage`: a stage trained on top of a frozen previous stage, loaded
+- :class:`FrozenPreviousStage` (a :class:`~spikevision.models.frozen_stage.FrozenStage`, the base
+  the generation prior shares): a stage trained on top of a frozen previous stage, loaded
   through :mod:`spikevision.stages` (:func:`~spikevision.models.spikeclip.artifacts.load_export`).
   :meth:`~FrozenPreviousStage.freeze_previous_stage` builds the network (hook
   :meth:`~FrozenPreviousStage.build_previous`, default: the stage-1 ``recon`` network), freezes it
@@ -22,6 +23,7 @@ from typing import Any
 
 from torch import nn
 
+from spikevision.models.frozen_stage import FrozenStage
 from spikevision.models.spikeclip.artifacts import load_export
 from spikevision.models.spikeclip.coarse_cache import CoarseOutputs
 from spikevision.models.spikeclip.guidance import check_same_clip
@@ -43,7 +45,7 @@ class ExportingStage:
                 self.export(self.export_path)
 
 
-class FrozenPreviousStage(ExportingStage):
+class FrozenPreviousStage(FrozenStage, ExportingStage):
     """A stage on top of a frozen previous stage; see the module docstring.
 
     Subclasses call ``export = self.load_previous_stage(ref)`` (also before ``__init__`` of the
@@ -71,14 +73,6 @@ class FrozenPreviousStage(ExportingStage):
         against ``clip`` (this stage's) when given."""
         if clip is not None:
             check_same_clip(export["clip"], clip, str(where))
-        net = self.build_previous(export).eval().requires_grad_(False)
-        setattr(self, name, net)
+        net = self.freeze_stage(name, self.build_previous(export))
         setattr(self, f"{name}_outputs", CoarseOutputs(net, cache))
-        self._frozen_stages = (*getattr(self, "_frozen_stages", ()), name)
         return net
-
-    def train(self, mode: bool = True):
-        super().train(mode)  # type: ignore[misc]
-        for name in getattr(self, "_frozen_stages", ()):
-            getattr(self, name).eval()  # frozen: BatchNorm/dropout stay in eval mode
-        return self

@@ -16,6 +16,7 @@ import lightning.pytorch as pl
 import torch
 from torch import nn
 
+from spikevision.models.frozen_stage import FrozenStage
 from spikevision.registry import instantiate_from_config, renamed_arguments
 from spikevision.sample.tokens import sample_tokens
 from spikevision.stages import build_model
@@ -24,7 +25,7 @@ from spikevision.visualize import image_panels
 OLD_NAMES = {"transformer_config": "network"}  # saved run configs and checkpoints use it
 
 
-class SnnTransformerModel(pl.LightningModule):
+class SnnTransformerModel(FrozenStage, pl.LightningModule):
     """``first_stage``: spec of the trained VQ-VAE (``{run: DIR_OR_GLOB}``, ``{config, ckpt}`` or
     a target/params node); ``network``: target/params of :class:`SnnGPT` (its ``vocab_size``,
     ``block_size`` and ``n_cond`` are filled in from the first stage; old name
@@ -51,9 +52,7 @@ class SnnTransformerModel(pl.LightningModule):
                                  {"network": network, "first_stage": first_stage}, required=("network", "first_stage"))
         network, first_stage = args["network"], args["first_stage"]
         self.save_hyperparameters()
-        stage1 = build_model(first_stage, key_path="model.params.first_stage")
-        stage1.requires_grad_(False)
-        self.first_stage = stage1
+        stage1 = self.freeze_stage("first_stage", build_model(first_stage, key_path="model.params.first_stage"))
         self.per_step = stage1.quantize.kind == "vanilla"
         size = stage1.crop or stage1.hparams.network.get("resolution", 256)
         self.code_shape = (size // stage1.downsample, size // stage1.downsample)
@@ -67,11 +66,6 @@ class SnnTransformerModel(pl.LightningModule):
         self.transformer = instantiate_from_config(cfg, key_path="model.params.network")
         self.learning_rate, self.weight_decay, self.betas = learning_rate, weight_decay, tuple(betas)
         self.monitor, self.monitor_mode, self.log_samples = monitor, monitor_mode, log_samples
-
-    def train(self, mode: bool = True) -> SnnTransformerModel:
-        super().train(mode)
-        self.first_stage.eval()  # frozen: BatchNorm/dropout stay in eval mode
-        return self
 
     # ---------------------------------------------------------------- tokens
     def cond_tokens(self, batch_size: int, labels: torch.Tensor | None = None) -> torch.Tensor:

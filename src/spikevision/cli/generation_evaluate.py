@@ -53,17 +53,6 @@ class _Items(Dataset):
         return {"x": self.data[i]}
 
 
-class _Stack(Dataset):
-    def __init__(self, images: torch.Tensor) -> None:
-        self.images = images
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, i: int) -> torch.Tensor:
-        return self.images[i]
-
-
 def still_images(data01: torch.Tensor) -> torch.Tensor:
     """Samples or reconstructions in [0, 1] → ``uint8 [N, 3, H, W]`` as the classifier sees data."""
     items = FidelityImages(_Items(data01), key="x", crop=None, clip=1.0)
@@ -137,7 +126,7 @@ def evaluate_generator(prior: torch.nn.Module, dataset: Any, modality: str, repr
     fake_images = still_images(fake)
     out.update({f"samples_{k}": v for k, v in class_statistics(net.probabilities(fake_images), threshold).items()})
     out["samples"] = samples
-    fid = compute_metrics(_Stack(fake_images), real, ["fid", "kid"], feature_module=net,
+    fid = compute_metrics(fake_images, real, ["fid", "kid"], feature_module=net,
                           batch_size=batch_size, kid_subset_size=min(1000, samples, n))
     out["fid_classifier"] = fid["frechet_inception_distance"]
     out["kid_classifier"] = fid["kernel_inception_distance_mean"]

@@ -438,3 +438,31 @@ def test_epoch_shuffle_order_depends_only_on_seed_and_epoch():
     follows = EpochShuffleSampler(50, seed=3, epoch_of=lambda: 2)  # the trainer's epoch wins
     follows.set_epoch(7)
     assert list(follows) == list(a)
+
+
+@pytest.mark.slow
+def test_a_run_in_use_by_another_process_is_refused(tmp_path):
+    """Two processes training into one run directory (two -r of one run) would overwrite each
+    other's checkpoints: the second is refused while the first holds the run's lock."""
+    from spikevision.cli.train import LOCK_FILE, run
+    from spikevision.errors import ConfigError
+
+    from spikevision.cli import train as train_module
+
+    first = run(["--base", TINY, "-l", str(tmp_path), "-n", "busy", "--no-test", "lightning.trainer.max_steps=1"])
+    for fh in train_module._held_locks.values():  # as if the first run's process had ended
+        fh.close()
+    train_module._held_locks.clear()
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, sys, time; f = open(sys.argv[1], 'a+'); fcntl.flock(f, fcntl.LOCK_EX); "
+        "f.seek(0); f.truncate(); f.write('pid 4242'); f.flush(); print('locked', flush=True); time.sleep(60)"),
+        str(first.logdir / LOCK_FILE)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(ConfigError, match="in use by pid 4242"):
+            run(["-r", str(first.logdir), "--no-test", "lightning.trainer.max_steps=2"])
+    finally:
+        holder.kill()
+        holder.wait()
+    again = run(["-r", str(first.logdir), "--no-test", "lightning.trainer.max_steps=2"])  # lock gone with it
+    assert again.trainer.global_step == 2

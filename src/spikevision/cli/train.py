@@ -148,6 +148,36 @@ def run_stamp() -> str:
     return datetime.datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
 
 
+LOCK_FILE = ".spikevision.lock"
+_held_locks: dict[str, Any] = {}  # run dir → open lock file: released by the OS when this process ends
+
+
+def lock_run_dir(logdir: Path) -> None:
+    """Take the run directory's exclusive lock (``flock`` on ``<run>/.spikevision.lock``), or refuse
+    if another process holds it: two processes training into one run (e.g. two ``-r`` of the same
+    run) would overwrite each other's checkpoints. A killed process's lock goes with it."""
+    import fcntl
+
+    key = str(logdir.resolve())
+    if key in _held_locks and not _held_locks[key].closed and (logdir / LOCK_FILE).exists():
+        return  # this process holds it already (a second run() in the same process)
+    logdir.mkdir(parents=True, exist_ok=True)
+    fh = open(logdir / LOCK_FILE, "a+")  # noqa: SIM115 - held open for the life of the process
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.seek(0)
+        holder = fh.read().strip() or "another process"
+        fh.close()
+        raise ConfigError(f"{logdir} is in use by {holder}; wait for it to finish (or stop it) before "
+                          "resuming this run") from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()}\n")
+    fh.flush()
+    _held_locks[key] = fh
+
+
 def claim_run_dir(logdir: Path) -> Path:
     """Create ``logdir`` exclusively (``os.mkdir`` fails if it exists, atomically, even between
     processes); if taken, use ``logdir-2``, ``logdir-3``, ... Returns the directory created."""
@@ -394,6 +424,8 @@ def run(argv: Sequence[str] | None = None) -> RunResult:
     scale_learning_rate(model, config, trainer_cfg)
     if paths.ckpt is None and is_first_process():  # a new run (DDP children reuse rank 0's)
         paths.logdir = claim_run_dir(paths.logdir)
+    if is_first_process():
+        lock_run_dir(paths.logdir)
     if is_first_process():  # temporaries of a save killed mid-write (a resumed run's)
         remove_stale_temporaries(paths.ckptdir)
     os.environ[RUN_DIR_ENV] = str(paths.logdir)

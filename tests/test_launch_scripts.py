@@ -77,3 +77,17 @@ def test_launcher_passes_configs_name_and_arguments(tmp_path):
     assert out[2:2 + len(configs)] == [str(c.relative_to(REPO)) for c in configs]
     assert out[2 + len(configs):2 + len(configs) + 4] == ["-n", "jscc_cnn_single_embedded",
                                                           "lightning.trainer.max_steps=2", "-s"]
+
+
+def test_demos_launch_shipped_run_scripts():
+    """Every run script a demo or benchmark trains exists and resolves to configs that exist."""
+    from spikevision.cli import demo, demo_generation, demo_spikeclip
+    from spikevision.cli.launch_scripts import script_arguments
+
+    scripts = [demo.DEMO_SCRIPT, demo_generation.STAGE1, demo_generation.STAGE2,
+               *(s for s, _ in demo_spikeclip.STAGES)]
+    for script in scripts:
+        args = script_arguments(script)
+        assert args[0] == "--base"
+        configs = [a for a in args[1:] if "=" not in a]
+        assert configs and all(Path(c).is_file() for c in configs), script

@@ -21,10 +21,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from spikevision.cli.console import console_main, parse_with_overrides
+from spikevision.cli.launch_scripts import script_arguments
 from spikevision.cli.train import run as train_run
 
 REPO = Path(__file__).resolve().parents[3]
-DEMO_CONFIG = REPO / "train" / "stage_1" / "snn_recon_ndigits.yaml"
+DEMO_SCRIPT = "stage_1/run_snn_recon_ndigits.sh"  # the demo trains what this run script launches
 
 
 def latest(folder: Path, pattern: str) -> Path | None:
@@ -34,7 +35,7 @@ def latest(folder: Path, pattern: str) -> Path | None:
 
 def demo_recon(argv: list[str]) -> Path | None:
     """Train the reconstruction demo; print before/after metrics; return the grid's path."""
-    result = train_run(["--base", str(DEMO_CONFIG), "-n", "demo", "--validate-first", *argv])
+    result = train_run([*script_arguments(DEMO_SCRIPT), "-n", "demo", "--validate-first", *argv])
     before, after = result.validate_before, result.validate_after
     print("\n=== spikevision demo: spiking event → image reconstruction on N-Digits ===")
     for name in ("psnr", "ssim"):

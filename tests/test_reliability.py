@@ -444,10 +444,9 @@ def test_epoch_shuffle_order_depends_only_on_seed_and_epoch():
 def test_a_run_in_use_by_another_process_is_refused(tmp_path):
     """Two processes training into one run directory (two -r of one run) would overwrite each
     other's checkpoints: the second is refused while the first holds the run's lock."""
+    from spikevision.cli import train as train_module
     from spikevision.cli.train import LOCK_FILE, run
     from spikevision.errors import ConfigError
-
-    from spikevision.cli import train as train_module
 
     first = run(["--base", TINY, "-l", str(tmp_path), "-n", "busy", "--no-test", "lightning.trainer.max_steps=1"])
     for fh in train_module._held_locks.values():  # as if the first run's process had ended

@@ -39,7 +39,8 @@ class NonFiniteGuard(pl.Callback):
         params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
         if not params:
             return
-        total = torch.stack([torch.linalg.vector_norm(p.grad.detach().float()) for p in params]).sum()
+        # one fused norm over all gradients (foreach kernels), not a Python loop per tensor each step
+        total = torch.nn.utils.get_total_norm([p.grad.detach() for p in params])
         if bool(torch.isfinite(total)):
             self.skipped = 0
             return

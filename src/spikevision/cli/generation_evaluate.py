@@ -34,6 +34,7 @@ from spikevision.metrics.generation import (
     consecutive_frame_correlation,
     event_frame_f1,
 )
+from spikevision.metrics.psnr import psnr_per_image
 from spikevision.registry import instantiate_from_config
 from spikevision.stages import load_trained
 
@@ -102,9 +103,8 @@ def evaluate_generator(prior: torch.nn.Module, dataset: Any, modality: str, repr
         recs.append(rec)
         targets.append(target)
     rec, target = torch.cat(recs), torch.cat(targets)
-    flat = (lambda y: y.flatten(0, 1)) if event else (lambda y: y)
-    mse = (flat(rec) - flat(target)).pow(2).flatten(1).mean(1)
-    psnrs = 10 * torch.log10(1.0 / mse.clamp(min=1e-10))
+    # event frames: one PSNR per time step, as the VQ-VAE's own validation logs it
+    psnrs = psnr_per_image(rec.flatten(0, 1), target.flatten(0, 1)) if event else psnr_per_image(rec, target)
     recon_probs = net.probabilities(still_images(rec))
     out: dict[str, Any] = {
         "classifier_test_accuracy": net_acc,

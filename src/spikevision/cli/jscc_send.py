@@ -22,7 +22,7 @@ from PIL import Image, UnidentifiedImageError
 from spikevision.channels import format_ratio, make_channel
 from spikevision.cli.console import console_main
 from spikevision.errors import StereoPairError
-from spikevision.models.jscc.jscc_module import psnr_per_image
+from spikevision.metrics.psnr import psnr_per_image
 from spikevision.models.jscc.loading import load_jscc
 from spikevision.transforms import center_crop
 

@@ -21,8 +21,9 @@ from torch.utils.data import DataLoader
 
 from spikevision.channels import format_ratio, make_channel, separation_psnr
 from spikevision.metrics.msssim import msssim_db, msssim_per_image
+from spikevision.metrics.psnr import psnr_per_image
 from spikevision.models.jscc.complexity import count_operations
-from spikevision.models.jscc.jscc_module import StereoJsccModel, psnr_per_image
+from spikevision.models.jscc.jscc_module import StereoJsccModel
 
 CHANNELS = ("awgn", "rayleigh")
 

@@ -24,6 +24,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from spikevision.channels import format_ratio, sample_snr_db
 from spikevision.errors import ConfigError
 from spikevision.metrics.msssim import msssim_per_image
+from spikevision.metrics.psnr import psnr_per_image
 from spikevision.models.jscc.firing import FiringRateMonitor
 from spikevision.models.jscc.stereo import StereoJscc
 from spikevision.safe_load import read_state_dict
@@ -33,12 +34,6 @@ from spikevision.visualize import image_panels
 log = logging.getLogger(__name__)
 
 VIEWS = ("left", "right")
-
-
-def psnr_per_image(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """``10·log10(1 / MSE)`` per image of ``[B, C, H, W]`` in [0, 1] → ``[B]``."""
-    mse = (pred.float() - target.float()).pow(2).flatten(1).mean(1).clamp_min(1e-10)
-    return -10.0 * torch.log10(mse)
 
 
 def load_weights_file(path: str | Path) -> dict[str, torch.Tensor]:

@@ -7,17 +7,24 @@ from __future__ import annotations
 import ast
 import configparser
 import importlib
+import json
+import os
 import re
+import shutil
 import subprocess
 import sys
+import sysconfig
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
 import pytest
 import torch
+from omegaconf import OmegaConf
 from packaging.requirements import Requirement
 
 from spikevision.cli import main_command
+from spikevision.errors import SpikevisionError
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src" / "spikevision"
@@ -266,3 +273,175 @@ def test_demo_generation_passes_logdir_and_overrides_to_both_runs(monkeypatch, t
         assert argv[0] == "--base" and argv[-3:] == ["lightning.trainer.max_epochs=1", "-l", str(tmp_path)]
         launched = script_arguments(f"stage_{1 if 'vqvae' in script else 2}/{script}")
         assert argv[:len(launched)] == launched
+
+
+# ---- where the configs are: spikevision.resources, in a checkout and in a non-editable install
+
+def test_config_root_order_working_directory_checkout_package(monkeypatch, tmp_path):
+    from spikevision import resources
+
+    own = tmp_path / "own"
+    (own / "train").mkdir(parents=True)
+    (own / "train" / "launch.sh").write_text("#!/usr/bin/env bash\n")
+    monkeypatch.chdir(own)
+    assert resources.config_root() == own  # a copy of train/ in the working directory wins
+    monkeypatch.chdir(tmp_path)
+    assert resources.config_root() == REPO  # then the checkout the package runs from
+    package = tmp_path / "site" / "spikevision" / "configs"
+    (package / "train").mkdir(parents=True)
+    (package / "train" / "launch.sh").write_text("")
+    monkeypatch.setattr(resources, "SOURCE_CHECKOUT", tmp_path / "site")
+    monkeypatch.setattr(resources, "PACKAGE_CONFIGS", package)
+    assert resources.config_root() == package  # then the installed package's copy
+    monkeypatch.setattr(resources, "PACKAGE_CONFIGS", tmp_path / "missing")
+    with pytest.raises(resources.ConfigError) as err:
+        resources.config_root()
+    message = str(err.value)
+    assert "\n" not in message and str(tmp_path / "site") in message and str(tmp_path / "missing") in message
+
+
+def test_find_config_and_load_config_resolve_under_the_root(monkeypatch, tmp_path):
+    from spikevision.registry import load_config
+    from spikevision.resources import find_config
+
+    monkeypatch.chdir(tmp_path)
+    assert find_config("train/base/snn_recon.yaml") == REPO / "train" / "base" / "snn_recon.yaml"
+    (tmp_path / "train" / "base").mkdir(parents=True)
+    (tmp_path / "train" / "base" / "snn_recon.yaml").write_text("mine: 1\n")
+    assert find_config("train/base/snn_recon.yaml") == Path("train/base/snn_recon.yaml")  # cwd first
+    assert load_config("train/base/snn_recon.yaml") == {"mine": 1}
+    assert "model" in load_config("train/base/snn_recon_small.yaml")  # not here: the checkout's
+    with pytest.raises(SpikevisionError) as err:
+        load_config("train/base/no_such.yaml")
+    assert str(err.value) == f"config file not found: train/base/no_such.yaml (looked in {tmp_path}, {REPO})"
+    with pytest.raises(SpikevisionError, match=r"^config file not found: /no/such\.yaml$"):
+        find_config("/no/such.yaml")
+
+
+def test_configs_command_lists_prints_and_refuses(monkeypatch, tmp_path, capsys):
+    from spikevision.cli import configs
+    from spikevision.cli.launch_scripts import merged_config
+    from spikevision.resources import shipped_files
+
+    monkeypatch.chdir(tmp_path)  # outside the checkout: everything resolves under the root
+    listing = configs.run([]).splitlines()
+    assert listing[0] == f"# config root: {REPO}"
+    assert listing[1:] == [str(p) for p in shipped_files()]
+    assert {"train/launch.sh", "train/base/snn_recon.yaml", "sample/sample_event.yaml",
+            "train/stage_1/run_snn_recon_ndigits.sh"} <= set(listing[1:])
+    assert configs.run(["--pattern", "run_*.sh"]).splitlines()[1:] == sorted(
+        str(p.relative_to(REPO)) for p in [*REPO.glob("train/**/run_*.sh"), *REPO.glob("sample/run_*.sh")])
+    script = "train/stage_1/run_snn_recon_ndigits.sh"
+    text = configs.run([script, "data.params.batch_size=3"])
+    assert OmegaConf.create(text) == merged_config([REPO / script], ["data.params.batch_size=3"])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        configs.main(["train/base/no_such.yaml"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: config file not found: train/base/no_such.yaml (looked in {tmp_path}, {REPO})")
+
+
+def test_invocation_takes_configs_relative_to_the_scripts_folder(tmp_path):
+    from spikevision.cli.launch_scripts import invocation
+
+    # a copy of train/ elsewhere (as an installed package ships it): paths point into the copy
+    shutil.copytree(REPO / "train", tmp_path / "train")
+    run = invocation(tmp_path / "train" / "stage_1" / "run_snn_recon_ndigits.sh")
+    assert run.name == "snn_recon_ndigits"
+    assert run.configs[0] == tmp_path.resolve() / "train" / "base" / "snn_recon.yaml"
+    assert all(c.is_file() and tmp_path.resolve() in c.parents for c in run.configs)
+
+
+def _build_wheel(tmp_path: Path) -> Path:
+    """sdist of a copy of the checkout (what MANIFEST.in ships), then a wheel built from that
+    sdist, offline (--no-build-isolation: the installed setuptools and wheel)."""
+    ignored = [line.strip().rstrip("/") for line in (REPO / ".gitignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")]
+    tree = tmp_path / "tree"
+    shutil.copytree(REPO, tree, ignore=shutil.ignore_patterns(".git", *ignored))
+    dist = tmp_path / "dist"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    subprocess.run([sys.executable, "-c", "import sys; from setuptools import build_meta as b; "
+                    "print(b.build_sdist(sys.argv[1]))", str(dist)],
+                   cwd=tree, check=True, capture_output=True, timeout=300, env=env)
+    (sdist,) = dist.glob("spikevision-*.tar.gz")
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                           "--no-index", str(sdist), "-w", str(dist)],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (wheel,) = dist.glob("spikevision-*.whl")
+    return wheel
+
+
+@pytest.mark.slow
+def test_non_editable_install_runs_commands_and_finds_its_configs(tmp_path):
+    """`pip install` of the wheel into a fresh venv (the heavy dependencies come from this test
+    venv through a .pth line), then the commands from a folder outside any checkout."""
+    pytest.importorskip("wheel", reason="the wheel package builds the wheel (requirements-dev.txt)")
+    wheel = _build_wheel(tmp_path)
+    with zipfile.ZipFile(wheel) as z:
+        modes = {i.filename: i.external_attr >> 16 for i in z.infolist()}
+    assert modes["spikevision/configs/train/launch.sh"] & 0o111  # run scripts stay executable
+    assert "spikevision/configs/tests/data/nmnist_sample.bin" in modes
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
+                   check=True, timeout=120)
+    py, bindir = venv / "bin" / "python", venv / "bin"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    site = Path(subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True, env=env).stdout.strip())
+    # this venv's packages (torch, lightning, ...) after the new venv's own: a plain path line, so
+    # its editable-install .pth (pointing at this checkout's src/) is not processed
+    (site / "test_venv_packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    done = subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps",
+                           "--no-index", str(wheel)], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+
+    def call(*argv: str | Path, code: int = 0) -> str:
+        proc = subprocess.run([str(a) for a in argv], cwd=work, capture_output=True, text=True,
+                              timeout=300, env={**env, "OMP_NUM_THREADS": "1"})
+        assert proc.returncode == code, (argv, proc.stdout[-1000:], proc.stderr[-2000:])
+        return proc.stdout + proc.stderr
+
+    installed = site / "spikevision"
+    assert call(bindir / "spikevision", "--version").strip() == f"spikevision {main_command.version()}"
+    assert "configs" in call(bindir / "spikevision", "--help")
+    assert call(bindir / "spikevision", "demo", "--help").startswith("usage: spikevision.cli.demo")
+    assert call(py, "-m", "spikevision", "--help").startswith("usage: spikevision")
+    # the configs it ships are the checkout's (same listing), found inside the installed package
+    listing = call(bindir / "spikevision", "configs").splitlines()
+    assert listing[0] == f"# config root: {installed / 'configs'}"
+    with_checkout = subprocess.run([sys.executable, "-m", "spikevision", "configs"], cwd=REPO,
+                                   capture_output=True, text=True, check=True).stdout.splitlines()
+    assert listing[1:] == with_checkout[1:]
+    # the installed copy is imported; what the demos launch resolves inside it, and a run script
+    # run from there launches the same merged config as from the checkout (one interpreter: the
+    # imports behind the run-script reader take most of this test's time)
+    probe = ("import json, spikevision\n"
+             "from omegaconf import OmegaConf\n"
+             "from spikevision.cli.demo import DEMO_SCRIPT\n"
+             "from spikevision.cli.launch_scripts import merged_config, script_arguments\n"
+             "from spikevision.resources import DEMO_RECORDING, config_root, find_config\n"
+             "print(json.dumps({'file': spikevision.__file__, 'root': str(config_root()),\n"
+             "  'demo': script_arguments(DEMO_SCRIPT), 'recording': str(find_config(DEMO_RECORDING)),\n"
+             "  'merged': OmegaConf.to_container(merged_config([sys.argv[1]]))}))\n")
+    script = "train/stage_1/run_snn_recon_ndigits.sh"
+    from spikevision.cli.demo import DEMO_SCRIPT
+    from spikevision.cli.launch_scripts import merged_config, script_arguments
+
+    got = json.loads(call(py, "-c", "import sys\n" + probe, script).splitlines()[-1])
+    assert got["file"] == str(installed / "__init__.py") and got["root"] == str(installed / "configs")
+    assert got["merged"] == OmegaConf.to_container(merged_config([REPO / script]))
+    configs = [Path(a) for a in got["demo"][1:] if a.endswith(".yaml")]
+    assert [c.relative_to(installed / "configs") for c in configs] == [
+        Path(a).relative_to(REPO) for a in script_arguments(DEMO_SCRIPT)[1:] if a.endswith(".yaml")]
+    assert all(c.is_file() for c in configs) and Path(got["recording"]).is_file()
+    assert Path(got["recording"]).read_bytes() == (REPO / "tests" / "data" / "nmnist_sample.bin").read_bytes()
+    err = call(bindir / "spikevision", "configs", "train/base/no_such.yaml", code=2)
+    assert err.strip() == (f"error: config file not found: train/base/no_such.yaml "
+                           f"(looked in {work}, {installed / 'configs'})")

@@ -149,10 +149,14 @@ def renamed_arguments(kwargs: dict[str, Any], renames: Mapping[str, str], owner:
 
 
 def load_config(path: str | Path) -> DictConfig:
-    """Load one YAML config file with a clear error when it is missing or malformed."""
-    path = Path(path)
+    """Load one YAML config file with a clear error when it is missing or malformed. A relative
+    path that is not under the working directory is looked up under the config root
+    (:func:`spikevision.resources.find_config`: the checkout or the installed package's configs)."""
+    from spikevision.resources import find_config
+
+    path = find_config(path)
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+        raise ConfigError(f"config file not found: {path} (a folder, not a file)")
     try:
         cfg = OmegaConf.load(path)
     except Exception as err:  # yaml.YAMLError and friends

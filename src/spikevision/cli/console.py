@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from spikevision.errors import SpikevisionError
@@ -67,3 +69,13 @@ def parse_with_overrides(p: argparse.ArgumentParser, argv: Sequence[str] | None)
     if bad:
         p.error(f"unrecognized arguments: {' '.join(bad)} (overrides look like dotted.key=value)")
     return opt
+
+
+_OVERRIDE = re.compile(r"[A-Za-z_][\w.\-]*=")  # dotted.key=value
+
+
+def split_overrides(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``(config sources, key=value overrides)`` of arguments that mix both (a ``nargs="+"``
+    ``--config`` swallows the overrides after it); an existing file named ``a=b`` is a source."""
+    overrides = [a for a in args if _OVERRIDE.match(a) and not Path(a).is_file()]
+    return [a for a in args if a not in overrides], overrides

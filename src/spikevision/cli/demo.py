@@ -24,7 +24,6 @@ from spikevision.cli.console import console_main, parse_with_overrides
 from spikevision.cli.launch_scripts import script_arguments
 from spikevision.cli.train import run as train_run
 
-REPO = Path(__file__).resolve().parents[3]
 DEMO_SCRIPT = "stage_1/run_snn_recon_ndigits.sh"  # the demo trains what this run script launches
 
 

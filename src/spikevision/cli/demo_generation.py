@@ -21,11 +21,11 @@ from spikevision.cli.generation_evaluate import MARKDOWN_HEADER, evaluate_genera
 from spikevision.cli.launch_scripts import script_arguments
 from spikevision.cli.sample import run as sample
 from spikevision.cli.train import run as train
+from spikevision.resources import find_config
 
-REPO = Path(__file__).resolve().parents[3]
 STAGE1 = "stage_1/run_snn_vqvae_ndigits.sh"
 STAGE2 = "stage_2/run_snn_transformer_ndigits.sh"
-SAMPLE = REPO / "sample" / "sample_event.yaml"
+SAMPLE = "sample/sample_event.yaml"  # under the config root (checkout or installed package)
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -46,7 +46,7 @@ def run(argv: Sequence[str] | None = None) -> Path:
     s1 = train([*script_arguments(STAGE1), "-n", "demo_snn_vqvae_ndigits", "--no-test", *extra])
     s2 = train([*script_arguments(STAGE2), "-n", "demo_snn_transformer_ndigits", "--no-test",
                 f"model.params.first_stage.run={s1.logdir}", *extra])
-    paths = sample(["--base", str(SAMPLE), f"sample.run={s2.logdir}", "sample.num_samples=32",
+    paths = sample(["--base", str(find_config(SAMPLE)), f"sample.run={s2.logdir}", "sample.num_samples=32",
                     f"sample.out_dir={s2.logdir / 'samples' / 'demo'}"])
     s1_val = {k: v for k, v in s1.validate_after.items() if k in ("val/psnr", "val/ssim", "val/perplexity")}
     judged = evaluate_generator(s2.model.eval(), s2.data.dataset("validation"), "events",

@@ -15,8 +15,6 @@ from spikevision.cli import jscc_evaluate
 from spikevision.cli.launch_scripts import launched, run_script
 from spikevision.cli.train import run as train_run
 
-REPO = Path(__file__).resolve().parents[3]
-
 
 def config_stack(name: str) -> list[str]:
     """The configs ``train/stage_1/run_<name>.sh`` stacks."""
@@ -24,7 +22,7 @@ def config_stack(name: str) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None, cnn_steps: int = 400, snn_steps: int = 120) -> Path:
-    logdir = REPO / "logs"
+    logdir = Path("logs")  # under the working directory, as the other demos
     common = ["lightning.trainer.val_check_interval=100", "lightning.callbacks.image_logger.params.batch_frequency=100",
               "-l", str(logdir)]
     cnn = train_run(["--base", *config_stack("jscc_cnn_single_embedded"), f"lightning.trainer.max_steps={cnn_steps}",

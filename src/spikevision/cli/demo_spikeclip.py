@@ -19,8 +19,8 @@ from pathlib import Path
 from spikevision.cli.console import console_main, parse_with_overrides
 from spikevision.cli.launch_scripts import script_arguments
 from spikevision.cli.train import run as train_run
+from spikevision.resources import DEMO_RECORDING, find_config
 
-REPO = Path(__file__).resolve().parents[3]
 STAGES = [  # (run script under train/, shortened-run overrides)
     ("stage_0/run_spikeclip_clip_ndigits.sh", ["lightning.trainer.max_epochs=6"]),
     ("stage_1/run_spikeclip_ndigits.sh", ["lightning.trainer.max_epochs=5"]),  # the script's 8, shortened
@@ -33,10 +33,10 @@ QUIET = ["lightning.trainer.enable_model_summary=false"]
 
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="spikevision.cli.demo_spikeclip", description=__doc__.split("\n\n")[0])
-    p.add_argument("--artifacts", type=Path, default=REPO / "logs" / "spikeclip_artifacts" / "demo",
+    p.add_argument("--artifacts", type=Path, default=Path("logs") / "spikeclip_artifacts" / "demo",
                    help="folder for the stage exports, combined checkpoint and evaluation")
     p.add_argument("--full", action="store_true", help="train as long as the configs say")
-    p.add_argument("-l", "--logdir", default=str(REPO / "logs"), help="parent directory of the run directories")
+    p.add_argument("-l", "--logdir", default="logs", help="parent directory of the run directories")
     p.add_argument("overrides", nargs="*", metavar="key=value",
                    help="config overrides for every stage, e.g. lightning.trainer.max_steps=2")
     return p
@@ -62,9 +62,9 @@ def run(argv: Sequence[str] | None = None) -> Path:
     from spikevision.cli.spikeclip_infer import run as infer
 
     combined = combine(["--artifacts", str(opt.artifacts)])
-    infer([str(combined), str(REPO / "tests" / "data" / "nmnist_sample.bin"), "-o",
+    infer([str(combined), str(find_config(DEMO_RECORDING)), "-o",
            str(opt.artifacts / "infer_nmnist"), "--repeats", "10"])
-    table = evaluate([str(combined), "--config", str(REPO / "train/stage_1/run_spikeclip_ndigits.sh"),
+    table = evaluate([str(combined), "--config", str(find_config("train/stage_1/run_spikeclip_ndigits.sh")),
                       "-o", str(opt.artifacts / "eval_test"), art,
                       "--title", "SpikeCLIP on N-Digits (test split)"])["table_path"]
     print(f"\n=== SpikeCLIP demo on N-Digits ({(time.time() - start) / 60:.1f} min) ===")

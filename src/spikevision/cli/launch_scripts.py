@@ -1,4 +1,7 @@
-"""Read the config stack of a one-line ``train/stage_*/run_*.sh`` script built on ``train/launch.sh``."""
+"""Read the config stack of a one-line ``train/stage_*/run_*.sh`` script built on ``train/launch.sh``.
+
+Scripts named relative to ``train/`` are looked up under :func:`spikevision.resources.config_root`
+(the working directory, the checkout, or the configs an installed package ships)."""
 
 from __future__ import annotations
 
@@ -13,8 +16,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from spikevision.errors import ConfigError
-
-REPO = Path(__file__).resolve().parents[3]
+from spikevision.resources import config_root, find_config
 
 
 def launched(script: str | Path) -> tuple[str, list[Path]]:
@@ -31,10 +33,11 @@ def launched(script: str | Path) -> tuple[str, list[Path]]:
 
 
 def run_script(name: str) -> Path:
-    """``train/stage_*/run_<name>.sh`` of this checkout."""
-    found = sorted((REPO / "train").glob(f"stage_*/run_{name}.sh"))
+    """``train/stage_*/run_<name>.sh`` under the config root."""
+    train = config_root() / "train"
+    found = sorted(train.glob(f"stage_*/run_{name}.sh"))
     if not found:
-        raise ConfigError(f"no run script run_{name}.sh under {REPO / 'train'}")
+        raise ConfigError(f"no run script run_{name}.sh under {train}")
     return found[0]
 
 
@@ -50,33 +53,35 @@ class Invocation:
 def invocation(script: str | Path, timeout: float = 30.0) -> Invocation:
     """Run ``script`` with a stand-in interpreter that records its arguments, and parse them as
     ``main.py`` would (``--base`` list, ``-n`` or the first config's stem as the name, the
-    ``dotted.key=value`` overrides). Works for any script form, one-line launcher or not."""
+    ``dotted.key=value`` overrides). Works for any script form, one-line launcher or not; config
+    paths are taken relative to the folder the script runs ``main.py`` in."""
     from spikevision.cli.train import get_parser
 
     script = Path(script).resolve()
     with tempfile.TemporaryDirectory() as tmp:
         fake = Path(tmp) / "python"
-        fake.write_text("#!/usr/bin/env bash\nprintf '%s\\0' \"$@\"\n")
+        fake.write_text("#!/usr/bin/env bash\nprintf '%s\\0' \"$(pwd -P)\" \"$@\"\n")
         fake.chmod(0o755)
         done = subprocess.run([str(script)], capture_output=True, env={**os.environ, "PYTHON": str(fake)},
                               timeout=timeout, check=False)
     if done.returncode != 0:
         raise ConfigError(f"{script} failed with status {done.returncode}: {done.stderr.decode()[-500:]}")
-    words = done.stdout.decode().split("\0")[:-1]
+    cwd, *words = done.stdout.decode().split("\0")[:-1] or [""]
     if not words or words[0] != "main.py":
         raise ConfigError(f"{script} does not run main.py (ran {words[:1]})")
     opt, unknown = get_parser().parse_known_args(words[1:])
     overrides = [b for b in opt.base if "=" in b] + unknown
-    configs = [REPO / b for b in opt.base if "=" not in b]
+    configs = [Path(cwd) / b for b in opt.base if "=" not in b]
     name = opt.name or (configs[0].stem if configs else "")
     return Invocation(name, configs, overrides)
 
 
 def script_arguments(script: str | Path) -> list[str]:
     """``main.py`` arguments (``--base CONFIG... OVERRIDE...``) of a run script, given as a path
-    relative to ``train/`` (``stage_1/run_snn_vqvae_ndigits.sh``) or absolute: the demos and
-    benchmarks launch exactly what the script launches, plus their own arguments after these."""
-    path = Path(script) if Path(script).is_absolute() else REPO / "train" / script
+    relative to ``train/`` (``stage_1/run_snn_vqvae_ndigits.sh``, under the config root) or
+    absolute: the demos and benchmarks launch exactly what the script launches, plus their own
+    arguments after these."""
+    path = Path(script) if Path(script).is_absolute() else find_config(Path("train") / script)
     run = invocation(path)
     return ["--base", *map(str, run.configs), *run.overrides]
 
@@ -91,7 +96,7 @@ def merged_config(sources: Sequence[str | Path], overrides: Sequence[str] = ()) 
     launched_overrides: list[str] = []
     for source in sources:
         if str(source).endswith(".sh"):
-            run = invocation(source)
+            run = invocation(find_config(source))
             configs += run.configs
             launched_overrides += run.overrides
         else:

@@ -36,7 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
                         "run a SpikeCLIP checkpoint on event/spike recordings"),
     "spikeclip-evaluate": ("spikevision.cli.spikeclip_evaluate",
                            "evaluate a SpikeCLIP checkpoint stage by stage"),
+    "spikeclip-official": ("spikevision.cli.spikeclip_official",
+                           "the official SpikeCLIP release's weights -> a stage-1 export"),
     "demo": ("spikevision.cli.demo", "CPU demos on N-Digits: recon, generation, SpikeCLIP, JSCC"),
+    "configs": ("spikevision.cli.configs", "list the shipped configs and run scripts, print a merged stack"),
     "jscc-evaluate": ("spikevision.cli.jscc_evaluate", "SNR sweep of stereo JSCC models vs JPEG/WebP"),
     "jscc-send": ("spikevision.cli.jscc_send", "send one stereo pair through a JSCC model"),
 }

@@ -11,9 +11,11 @@ classical ``tfp`` / ``tfi`` reconstructions. Columns: PSNR, SSIM (``--ssim``: ``
 scikit-image's 7×7 uniform window as in the SpikeCLIP paper, the default; ``gaussian`` =
 torchmetrics' 11×11 Gaussian) and LPIPS (VGG,
 when its weights are available) against the dataset's ``image``, NIQE and BRISQUE (pyiqa; lower
-is better), CLIP zero-shot accuracy and mean P(high quality) of the stage-2 prompts. Writes
-``metrics.json``, ``metrics.md`` and ``samples.png`` into OUTDIR; metrics that cannot be
-computed offline are listed with the reason.
+is better), CLIP zero-shot accuracy and mean P(high quality) of the stage-2 prompts. A second
+table gives each reconstruction's MACs, SynOps and 45 nm energy estimate per input
+(:mod:`spikevision.metrics.synops`; ``refined`` = stage 1 + refiner; the CLIP judge is not
+counted). Writes ``metrics.json``, ``metrics.md`` and ``samples.png`` into OUTDIR; metrics that
+cannot be computed offline are listed with the reason.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 import torch
 
-from spikevision.cli.console import console_main
+from spikevision.cli.console import console_main, split_overrides
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -51,9 +53,23 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 @torch.no_grad()
+def stage_operations(pipe: Any, x: torch.Tensor) -> dict[str, dict[str, Any]]:
+    """``{stage name: OpCount.summary()}`` of each reconstruction of one input ``x`` ``[1, T, C, H, W]``."""
+    from spikevision.metrics.synops import count_operations
+
+    ops = {"stage1": count_operations(pipe.stage1, lambda: pipe.stage1(x)).summary()}
+    if pipe.stage3 is not None:
+        ops["stage3"] = count_operations(pipe.stage3, lambda: pipe.stage3(x)).summary()
+    if pipe.refiner is not None:
+        ops["refined"] = count_operations(pipe, lambda: pipe.refiner(pipe.stage1(x))).summary()
+    return ops
+
+
+@torch.no_grad()
 def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     from spikevision.cli.launch_scripts import merged_config
     from spikevision.cli.spikeclip_infer import resolve_device, save_png
+    from spikevision.metrics.synops import operations_table
     from spikevision.models.spikeclip.evaluation import evaluate_pipeline, markdown_table
     from spikevision.models.spikeclip.pipeline import SpikeClipPipeline
     from spikevision.registry import instantiate_from_config
@@ -61,18 +77,22 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     opt, overrides = get_parser().parse_known_args(argv)
     device = resolve_device(opt.device)
     pipe = SpikeClipPipeline.from_file(opt.checkpoint, device)
-    config = merged_config(opt.config, overrides)
+    opt.config, given = split_overrides(opt.config)  # `--config X.sh key=value`: nargs='+' took both
+    config = merged_config(opt.config, [*given, *overrides])
     data = instantiate_from_config(config.data, key_path="data")
-    result = evaluate_pipeline(pipe, data.dataset(opt.split), device, opt.batch_size, opt.limit,
+    dataset = data.dataset(opt.split)
+    result = evaluate_pipeline(pipe, dataset, device, opt.batch_size, opt.limit,
                                opt.niqe_params, opt.brisque_weights, opt.lpips_weights, ssim=opt.ssim)
+    operations = stage_operations(pipe, dataset[0]["input"][None].to(device))
     out_dir = opt.output or opt.checkpoint.parent / f"eval_{opt.split}"
     out_dir.mkdir(parents=True, exist_ok=True)
     order = " | ".join(result.columns)
     payload = {"checkpoint": str(opt.checkpoint), "config": opt.config, "split": opt.split,
                "samples": result.samples, "methods": result.methods, "notes": result.notes, "ssim": result.ssim,
-               "samples_png_columns": order}
+               "samples_png_columns": order, "operations": operations}
     (out_dir / "metrics.json").write_text(json.dumps(payload, indent=2))
     table = markdown_table(result.methods, opt.title, result.samples, result.notes, result.ssim)
+    table += "\n" + operations_table(operations, unit="input")
     (out_dir / "metrics.md").write_text(table)
     if result.panel is not None:
         save_png(torch.cat(list(result.panel), dim=-2), out_dir / "samples.png", 4)

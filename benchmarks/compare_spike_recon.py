@@ -25,6 +25,9 @@ with the same settings (``logs/spike_recon/``) instead of training them.
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/compare_spike_recon.py   # ≈ 15 min on 2 shared cores
     .venv/bin/python benchmarks/compare_spike_recon.py --steps 20 --snn-steps 10 --num-gains 3 --no-write  # smoke
 
+Each network's MACs, SynOps and 45 nm energy estimate per reconstruction
+(:mod:`spikevision.metrics.synops`) are measured on one test window at light gain 1.
+
 Writes docs/spike_camera_results.md, resources/spike_camera/psnr_vs_light.png (PSNR vs light),
 resources/spike_camera/psnr_vs_light.json (all numbers) and
 resources/spike_camera/compare_spike_recon.png (example reconstructions, bright and dim).
@@ -47,6 +50,7 @@ from torchmetrics.functional.image import (
 )
 
 from spikevision.data.ndigits_source import load_ndigits
+from spikevision.metrics.synops import count_operations, format_operations, operations_table
 from spikevision.models.recon import SnnReconModel
 from spikevision.models.spikecnn import SpikeCnnModel
 from spikevision.simulate import render_moving_scene, simulate_spikes
@@ -312,6 +316,9 @@ def write_doc(results: dict, opt: argparse.Namespace, path: Path) -> None:
             lines.append("  - " + "; ".join(
                 f"step {t['step']}: " + " / ".join(f"{t[f'psnr@{g:g}']:.2f}" for g in TREND_GAINS)
                 for t in info["trend"]))
+        if task.get("operations"):
+            lines += ["Operations per reconstruction (one 32-frame window at gain 1):", "",
+                      operations_table(task["operations"], unit="image")]
         lines.append("")
     lines += ["![examples](../resources/spike_camera/compare_spike_recon.png)", ""]
     if opt.notes and Path(opt.notes).is_file():
@@ -386,6 +393,11 @@ def main() -> None:
             training[name] = info
             print(f"{task.name}: {name} {steps} steps × batch {opt.batch} in {info['seconds']:.0f} s, "
                   f"loss {info['loss_first']:.4f} → {info['loss_last']:.4f}", flush=True)
+        window = probes[TREND_GAINS[0]][0][:1]
+        operations = {name: count_operations(model, lambda m=model, n=name, w=window: m(model_input(n, w))).summary()
+                      for name, model in models.items()}
+        for name, ops in operations.items():
+            print(f"{task.name}: {name} per reconstruction: {format_operations(ops)}", flush=True)
         sweep = []
         for g_index, gain in enumerate(gains):
             streams, truth = task.test_set(float(gain), np.random.default_rng(opt.seed + 100 + t_index))
@@ -399,7 +411,8 @@ def main() -> None:
                 example = 3 if key == "digits" else 0
                 rows.append((f"{key} gain {gain:.2g}", truth[example],
                              {m: recs[m][example] if m in recs else truth[example] * 0 for m in METHODS}))
-        results[key] = {"name": task.name, "sweep": sweep, "training": training, "window_probe": window_probe}
+        results[key] = {"name": task.name, "sweep": sweep, "training": training, "window_probe": window_probe,
+                        "operations": operations}
 
     if opt.no_write:
         return

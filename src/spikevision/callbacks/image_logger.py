@@ -1,13 +1,22 @@
 """Write the model's ``log_images`` panels as PNG grids (and GIFs for time-resolved panels).
 
 Files go to ``<logdir>/images/<split>/<name>_gs-<step>_e-<epoch>_b-<batch>.png``; panels with
-a time axis ``[N, T, 3, H, W]`` become animated GIFs of the grid over T. TensorBoard loggers also
-and W&B loggers also receive the PNG grids. Logging happens at steps 1, 2, 4, … then every ``batch_frequency`` train
-batches, and on the first validation batch of every validation run.
+a time axis ``[N, T, 3, H, W]`` become animated GIFs of the grid over T. TensorBoard and W&B
+loggers receive the PNG grids as images and the GIFs as videos: TensorBoard through
+``SummaryWriter.add_video`` (``uint8 [N, T, C, H, W]``) when moviepy 1.x is installed, otherwise
+the same GIF image summary written from our GIF (what ``add_video`` would encode; shown animated
+in the Images tab); W&B as ``wandb.Video`` of the GIF file. The logger step is
+``trainer.global_step``.
+
+When: after training batches 1, 2, 4, … (``log_first_steps``) and then every ``batch_frequency``
+training *batches* — counted by the training loop, not by ``global_step``, which under manual
+optimisation with two optimizers (the VQ-GAN) advances twice per batch — and on the first
+validation and test batch of every evaluation run.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +26,8 @@ import numpy as np
 import torch
 from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from torchvision.utils import make_grid
+
+DEFAULT_FPS = 4.0
 
 
 def grid_uint8(images: torch.Tensor, nrow: int) -> np.ndarray:
@@ -34,7 +45,7 @@ def upscale_small(images: torch.Tensor, min_size: int) -> torch.Tensor:
     return images.repeat_interleave(factor, dim=-2).repeat_interleave(factor, dim=-1)
 
 
-def write_panel(path: Path, images: torch.Tensor, nrow: int, fps: float = 4.0, min_size: int = 0) -> Path:
+def write_panel(path: Path, images: torch.Tensor, nrow: int, fps: float = DEFAULT_FPS, min_size: int = 0) -> Path:
     """Write ``[N, 3, H, W]`` as PNG or ``[N, T, 3, H, W]`` as GIF; return the written path."""
     path.parent.mkdir(parents=True, exist_ok=True)
     images = upscale_small(images, min_size)
@@ -48,8 +59,53 @@ def write_panel(path: Path, images: torch.Tensor, nrow: int, fps: float = 4.0, m
     return path
 
 
+def video_uint8(images: torch.Tensor, min_size: int = 0) -> torch.Tensor:
+    """``[N, T, 3, H, W]`` in [0, 1] → ``uint8 [N, T, 3, H', W']`` (upscaled as the GIFs are), the
+    layout of ``SummaryWriter.add_video``."""
+    images = upscale_small(images.float().clamp(0, 1).cpu(), min_size)
+    return (images * 255).round().to(torch.uint8)
+
+
+def has_moviepy_editor() -> bool:
+    """Whether torch's ``add_video`` can encode: it needs ``moviepy.editor`` (moviepy 1.x), an
+    optional package that spikevision does not depend on."""
+    try:
+        return importlib.util.find_spec("moviepy.editor") is not None
+    except ImportError:  # no moviepy at all
+        return False
+
+
+def tensorboard_gif(experiment: Any, tag: str, gif: Path, step: int) -> None:
+    """Write the GIF file ``gif`` as a TensorBoard image summary (the summary ``add_video`` makes)."""
+    from torch.utils.tensorboard.summary import Summary
+
+    first = iio.imread(gif, index=0)
+    channels = first.shape[2] if first.ndim == 3 else 1
+    image = Summary.Image(height=first.shape[0], width=first.shape[1], colorspace=channels,
+                          encoded_image_string=gif.read_bytes())
+    experiment._get_file_writer().add_summary(Summary(value=[Summary.Value(tag=tag, image=image)]), step)
+
+
+def log_video(trainer: pl.Trainer, tag: str, images: torch.Tensor, gif: Path, min_size: int = 0,
+              fps: float = DEFAULT_FPS) -> None:
+    """Send a time-resolved panel ``[N, T, 3, H, W]`` (written to ``gif``) to the TensorBoard and
+    W&B loggers of ``trainer`` as a video (see the module docstring)."""
+    for lg in trainer.loggers:
+        if isinstance(lg, TensorBoardLogger):
+            if has_moviepy_editor():
+                lg.experiment.add_video(tag, video_uint8(images, min_size), trainer.global_step, fps=fps)
+            else:
+                tensorboard_gif(lg.experiment, tag, gif, trainer.global_step)
+        elif isinstance(lg, WandbLogger):
+            lg.log_video(key=tag, videos=[str(gif)], step=trainer.global_step)
+
+
 class ImageLogger(pl.Callback):
-    """Log ``pl_module.log_images(batch)`` panels during training and validation (rank 0 only)."""
+    """Log ``pl_module.log_images(batch)`` panels during training and validation (rank 0 only).
+
+    ``batch_frequency``: training batches between two logs (after the first ``log_first_steps``
+    powers of two); ``max_images``: images per panel; ``min_size``: upscale panels to this height.
+    """
 
     def __init__(
         self,
@@ -71,10 +127,16 @@ class ImageLogger(pl.Callback):
         self.min_size = min_size
         self.last_written: dict[str, Path] = {}
 
-    def _due(self, step: int) -> bool:
-        if step % self.batch_frequency == 0:
+    def _due(self, batches: int) -> bool:
+        """Whether to log after ``batches`` training batches (1-based count)."""
+        if batches % self.batch_frequency == 0:
             return True
-        return self.log_first_steps and step > 0 and (step & (step - 1)) == 0
+        return self.log_first_steps and batches > 0 and (batches & (batches - 1)) == 0
+
+    @staticmethod
+    def batches_seen(trainer: pl.Trainer) -> int:
+        """Training batches run so far, this one included (restored on resume with the loop state)."""
+        return trainer.fit_loop.epoch_loop.total_batch_idx + 1
 
     def write_panels(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, split: str,
             batch_idx: int) -> None:
@@ -94,7 +156,9 @@ class ImageLogger(pl.Callback):
             nrow = self.nrow or (1 if name == "comparison" else min(8, images.shape[0]))
             path = write_panel(root / f"{name}_{tag}", images, nrow, min_size=self.min_size)
             self.last_written[f"{split}/{name}"] = path
-            if images.dim() == 4:
+            if images.dim() == 5:
+                log_video(trainer, f"{split}/{name}", images, path, self.min_size)
+            else:
                 grid = grid_uint8(upscale_small(images, self.min_size), nrow)
                 for lg in trainer.loggers:
                     if isinstance(lg, TensorBoardLogger):
@@ -103,7 +167,7 @@ class ImageLogger(pl.Callback):
                         lg.log_image(key=f"{split}/{name}", images=[grid], step=trainer.global_step)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        if self._due(trainer.global_step):
+        if self._due(self.batches_seen(trainer)):
             self.write_panels(trainer, pl_module, batch, "train", batch_idx)
 
     def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0) -> None:

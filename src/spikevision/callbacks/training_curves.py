@@ -3,6 +3,11 @@
 Reads every ``metrics.csv`` of the run's CSVLogger (one per invocation, so resumed runs are
 joined) and writes ``<logdir>/curves/training_curves.png``: one panel per metric group
 (``loss``, ``acc``, ``psnr`` …) with train and validation series against the global step.
+Per-layer firing rates (``*/firing/<layer>``) are left to their own bar charts
+(:mod:`spikevision.callbacks.firing_rates`); ``*/firing_mean`` is plotted.
+
+On by default for every family (the trainer CLI's ``default_callbacks``; a config disables it
+with ``lightning.callbacks.training_curves: null``).
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ def plot_curves(series: dict[str, list[tuple[int, float]]], out: Path, title: st
 
     groups: dict[str, list[str]] = defaultdict(list)
     for name in sorted(series):
-        if name.startswith(("lr-", "train/logit_scale")) or not series[name]:
+        if name.startswith(("lr-", "train/logit_scale")) or "/firing/" in name or not series[name]:
             continue
         groups[group_name(name)].append(name)
     if not groups:

@@ -7,7 +7,10 @@ recognisable, not collapsed, and event samples are temporally consistent):
 - ``--samples`` unconditional samples: the share classified with confidence ≥ ``--threshold``,
   the class histogram (collapse shows as a few classes), FID and KID in the classifier's
   64-d feature space against the split's real items, and (events) the consecutive-frame
-  correlation of samples next to the real data's.
+  correlation of samples next to the real data's;
+- ``operations``: MACs, SynOps and the 45 nm energy estimate (:mod:`spikevision.metrics.synops`)
+  of stage 1 on one item (encode, quantise, decode) and of one unconditional sample (the prior's
+  cached token steps, then the decoder).
 
     python -m spikevision.cli.generation_evaluate logs/<time>_snn_transformer_ndigits \
         [--samples 512] [--split validation] [--json out.json] [--markdown out.md]
@@ -35,6 +38,7 @@ from spikevision.metrics.generation import (
     event_frame_f1,
 )
 from spikevision.metrics.psnr import psnr_per_image
+from spikevision.metrics.synops import count_operations, format_operations
 from spikevision.registry import instantiate_from_config
 from spikevision.stages import load_trained
 
@@ -75,6 +79,17 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", default=None, help="write the results to this file")
     p.add_argument("--markdown", default=None, help="write a one-row markdown table to this file")
     return p
+
+
+@torch.no_grad()
+def generation_operations(prior: torch.nn.Module, item: torch.Tensor, seed: int = 0) -> dict[str, dict[str, Any]]:
+    """Operation counts per item: ``stage1`` (the VQ-VAE on ``item``, one dataset item as a batch of
+    one in model space) and ``sample`` (one unconditional sample: prior, then decoder)."""
+    stage1 = prior.first_stage
+    gen = torch.Generator().manual_seed(seed)
+    return {"stage1": count_operations(stage1, lambda: stage1(item)).summary(),
+            "sample": count_operations(prior, lambda: prior.decode_codes(prior.sample_codes(1, generator=gen))
+                                       ).summary()}
 
 
 @torch.no_grad()
@@ -133,6 +148,8 @@ def evaluate_generator(prior: torch.nn.Module, dataset: Any, modality: str, repr
     if event:
         out["samples_consecutive_corr"] = consecutive_frame_correlation(fake.round())
         out["real_consecutive_corr"] = consecutive_frame_correlation(target)
+    item = stage1.get_input({stage1.image_key: dataset[0][stage1.image_key][None]})
+    out["operations"] = generation_operations(prior, item, seed)
     return out
 
 
@@ -169,7 +186,10 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
                                 opt.temperature, opt.top_k, opt.seed, opt.batch_size, opt.limit)
     result.update(run=str(opt.run), checkpoint=str(ckpt), split=opt.split)
     for k, v in result.items():
-        print(f"{k}: {v}")
+        if k != "operations":
+            print(f"{k}: {v}")
+    for k, v in result["operations"].items():
+        print(f"operations ({k}): {format_operations(v)}")
     if opt.json:
         Path(opt.json).parent.mkdir(parents=True, exist_ok=True)
         Path(opt.json).write_text(json.dumps(result, indent=2))

@@ -4,7 +4,10 @@ CPU memory is the process's peak resident set size (``resource.getrusage``; torc
 allocator is invisible to ``tracemalloc``) plus the peak of Python-level allocations traced by
 ``tracemalloc`` during the measured block. GPU memory is ``torch.cuda.max_memory_allocated``.
 Power is sampled by a background thread from ``pynvml`` (package ``nvidia-ml-py``) every
-``interval`` seconds; energy per sample = mean power × time / samples.
+``interval`` seconds; energy per sample = mean power × time / samples. ``operations`` is the
+arithmetic of one sample (dense MACs, real MACs, SynOps, and the 45 nm energy estimate of
+:mod:`spikevision.metrics.synops`: MAC 4.6 pJ, AC 0.9 pJ, Horowitz ISSCC 2014), counted over every
+convolution/linear layer the inference function runs.
 """
 
 from __future__ import annotations
@@ -102,6 +105,7 @@ class PerfReport:
     power_idle_w: float | None = None
     power_active_w: float | None = None
     energy_per_sample_j: float | None = None
+    operations: dict[str, Any] | None = None  # per sample: OpCount.summary() of one batch-1 call
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -114,16 +118,25 @@ def _sync(device: torch.device) -> None:
 
 
 @torch.no_grad()
-def measure(fn, example: torch.Tensor, batch_size: int = 16, repeats: int = 20, warmup: int = 3) -> PerfReport:
+def measure(fn, example: torch.Tensor, batch_size: int = 16, repeats: int = 20, warmup: int = 3,
+            count_ops: bool = True) -> PerfReport:
     """Time ``fn(x)`` on ``example`` ``[1, ...]`` (latency at batch 1, throughput at
-    ``batch_size``), with memory and, on CUDA, NVML power."""
+    ``batch_size``), with memory, on CUDA NVML power, and (``count_ops``) the operation counts
+    and energy estimate of one sample."""
+    from spikevision.metrics.synops import count_operations
+
     device = example.device
     notes: list[str] = []
     single = example[:1]
     batch = example[:1].expand(batch_size, *example.shape[1:]).contiguous()
-    for _ in range(warmup):
-        fn(single)
-        fn(batch)
+    operations = None
+    for i in range(max(warmup, 1 if count_ops else 0)):
+        if i == 0 and count_ops:  # the first warm-up call, counted (its hooks are gone before timing)
+            operations = count_operations(None, lambda: fn(single), images=1).summary()
+        else:
+            fn(single)
+        if i < warmup:
+            fn(batch)
     _sync(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
@@ -162,6 +175,7 @@ def measure(fn, example: torch.Tensor, batch_size: int = 16, repeats: int = 20, 
         power_idle_w=idle,
         power_active_w=active,
         energy_per_sample_j=active * elapsed / n if active is not None else None,
+        operations=operations,
         notes=notes,
     )
 

@@ -4,8 +4,9 @@ For each model, channel (AWGN; Rayleigh block fading with or without CSI) and te
 test pair is sent with channel noise seeded by the batch index; PSNR (mean of per-image
 ``10·log10(1/MSE)``) and MS-SSIM are averaged over the left views (and the right views when the
 variant sends them). The model's operation counts (real MACs, spike-driven synaptic operations,
-the MACs of the same network as a CNN) and mean firing rate are measured once per model at its
-design SNR. The separation baseline (JPEG/WebP at the channel capacity, ideal channel code) is
+the MACs of the same network as a CNN), the energy estimate (real MACs · 4.6 pJ + SynOps · 0.9 pJ,
+vs the CNN MACs · 4.6 pJ; :mod:`spikevision.metrics.synops`) and mean firing rate are measured once
+per model at its design SNR. The separation baseline (JPEG/WebP at the channel capacity, ideal channel code) is
 evaluated on the same left views, both designed for each test SNR ("ideal") and designed for the
 models' training SNR (the cliff).
 """
@@ -22,8 +23,9 @@ from torch.utils.data import DataLoader
 from spikevision.channels import format_ratio, make_channel, separation_psnr
 from spikevision.metrics.msssim import msssim_db, msssim_per_image
 from spikevision.metrics.psnr import psnr_per_image
-from spikevision.models.jscc.complexity import count_operations
+from spikevision.metrics.synops import E_MAC_J, count_operations
 from spikevision.models.jscc.jscc_module import StereoJsccModel
+from spikevision.snn.firing import FiringRateMonitor
 
 CHANNELS = ("awgn", "rayleigh")
 
@@ -63,17 +65,12 @@ def evaluate_point(model: StereoJsccModel, batches: Sequence[dict[str, torch.Ten
 
 def firing_rates(model: StereoJsccModel, batches: Sequence[dict[str, torch.Tensor]]) -> dict[str, float]:
     """Per-layer firing rates at the model's design SNR (AWGN); empty for a CNN."""
-    if model.firing is None:
+    monitor = FiringRateMonitor(model.system)
+    if not monitor.layers:
         return {}
-    model.firing.reset()
-    model.firing.enable()
-    try:
+    with monitor:
         evaluate_point(model, batches, "awgn", model.eval_snr_db)
-    finally:
-        model.firing.disable()
-    rates = model.firing.rates()
-    model.firing.reset()
-    return rates
+    return monitor.rates()
 
 
 def model_details(model: StereoJsccModel, batches: Sequence[dict[str, torch.Tensor]]) -> dict[str, Any]:
@@ -85,9 +82,10 @@ def model_details(model: StereoJsccModel, batches: Sequence[dict[str, torch.Tens
     ops = count_operations(model, lambda: model(left, right), images=left.shape[0])
     steps = model.system.time_steps
     rates = firing_rates(model, batches)
+    cnn_macs = sum(v.macs / steps if v.spike_input else v.macs for v in ops.layers.values())
     return {"firing": rates, "firing_rate": sum(rates.values()) / len(rates) if rates else None,
-            "macs": ops.real_macs, "synops": ops.synops,
-            "cnn_macs": sum(v.macs / steps if v.spike_input else v.macs for v in ops.layers.values()),
+            "macs": ops.real_macs, "synops": ops.synops, "cnn_macs": cnn_macs,
+            "energy_j": ops.energy_spiking_j, "cnn_energy_j": cnn_macs * E_MAC_J,
             "layers": {k: {"macs": v.macs, "synops": v.synops, "spike_input": v.spike_input,
                            "input_rate": v.input_rate} for k, v in ops.layers.items()}}
 
@@ -103,7 +101,7 @@ def sweep_model(name: str, model: StereoJsccModel, batches: Sequence[dict[str, t
     info = {"model": name, "variant": model.system.variant,
             "kind": "snn" if model.system.spiking else "cnn", "rho": rho, "rho_str": format_ratio(rho),
             "time_steps": model.system.time_steps,
-            **{k: details[k] for k in ("firing_rate", "macs", "synops", "cnn_macs")}}
+            **{k: details.get(k) for k in ("firing_rate", "macs", "synops", "cnn_macs", "energy_j", "cnn_energy_j")}}
     rows = []
     for channel in channels:
         for snr in snrs:

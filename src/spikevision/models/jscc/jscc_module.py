@@ -5,8 +5,9 @@ Batches are ``{"left", "right": [B, 3, H, W]}`` in [0, 1]. Loss ``MSE(left) + α
 ``+ w·(1 − MS-SSIM)`` per sent view. Training draws the SNR per sample uniformly from
 ``train_snr_db = [low, high]`` (or uses one value); validation and test run at ``eval_snr_db``
 with channel noise seeded by the batch index, so two evaluations of a checkpoint agree.
-Logged per view: PSNR (mean of per-image 10·log10(1/MSE)), MS-SSIM; per spiking layer: firing
-rates (``val/firing/<layer>``, validation and test only).
+Logged per view: PSNR (mean of per-image 10·log10(1/MSE)), MS-SSIM. Per spiking layer firing
+rates (``val/firing/<layer>``, ``val/firing_mean``, validation and test only) come from the trainer's
+:class:`~spikevision.callbacks.firing_rates.FiringRates` callback, as for every family.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from spikevision.channels import format_ratio, sample_snr_db
 from spikevision.errors import ConfigError
 from spikevision.metrics.msssim import msssim_per_image
 from spikevision.metrics.psnr import psnr_per_image
-from spikevision.models.jscc.firing import FiringRateMonitor
+from spikevision.models.compile import CompileSpec, compile_networks
 from spikevision.models.jscc.stereo import StereoJscc
 from spikevision.safe_load import read_state_dict
 from spikevision.snn.neurons import reset_states
@@ -49,7 +50,7 @@ class StereoJsccModel(pl.LightningModule):
     def __init__(self, system: Mapping[str, Any], learning_rate: float = 1e-4, alpha: float = 1.0,
                  msssim_weight: float = 0.0, train_snr_db: float | Sequence[float] = 5.0,
                  eval_snr_db: float = 5.0, init_from: str | None = None, lr_schedule: str = "cosine",
-                 monitor: str = "val/psnr_left") -> None:
+                 monitor: str = "val/psnr_left", compile: CompileSpec = False) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.system = StereoJscc(**dict(system))
@@ -69,9 +70,9 @@ class StereoJsccModel(pl.LightningModule):
         self.lr_schedule = lr_schedule
         self.monitor = monitor
         self.monitor_mode = "max" if "psnr" in monitor or "msssim" in monitor else "min"
-        self.firing = FiringRateMonitor(self.system) if self.system.spiking else None
         if init_from:
             self.init_from_checkpoint(init_from)
+        compile_networks(self, compile, "system")  # torch.compile (spikevision.models.compile)
 
     # ------------------------------------------------------------------ set-up
     def init_from_checkpoint(self, path: str | Path) -> int:
@@ -155,34 +156,6 @@ class StereoJsccModel(pl.LightningModule):
 
     def test_step(self, batch: Mapping[str, torch.Tensor], batch_idx: int) -> None:
         self._evaluate(batch, batch_idx, "test")
-
-    # ------------------------------------------------------------------ firing rates
-    def _start_firing(self) -> None:
-        if self.firing is not None:
-            self.firing.reset()
-            self.firing.enable()
-
-    def _log_firing(self, split: str) -> None:
-        if self.firing is None:
-            return
-        self.firing.disable()
-        rates = self.firing.rates()
-        if rates:
-            self.log_dict({f"{split}/firing/{k}": v for k, v in rates.items()}, sync_dist=True)
-            self.log(f"{split}/firing_mean", sum(rates.values()) / len(rates), sync_dist=True)
-        self.firing.reset()
-
-    def on_validation_epoch_start(self) -> None:
-        self._start_firing()
-
-    def on_validation_epoch_end(self) -> None:
-        self._log_firing("val")
-
-    def on_test_epoch_start(self) -> None:
-        self._start_firing()
-
-    def on_test_epoch_end(self) -> None:
-        self._log_firing("test")
 
     # ------------------------------------------------------------------ optimisation, images
     def configure_optimizers(self) -> Any:

@@ -210,3 +210,81 @@ def test_sample_config_override_after_base_is_not_taken_for_a_config_file(tmp_pa
         run(["--base", str(tmp_path / "s.yaml"), f"sample.config={tmp_path / 'm.yaml'}",
              f"sample.ckpt={tmp_path / 'missing.ckpt'}"])
     assert "missing.ckpt" in str(err.value) and "config file not found" not in str(err.value)
+
+
+# ---------------------------------------------------------------- empty recordings, worker errors
+
+
+def test_header_only_and_zero_byte_aedat_files_are_skipped_with_one_warning(tmp_path):
+    from spikevision.data.cifar10dvs import CIFAR10DVS, CIFAR10DVS_CLASSES
+
+    root = tmp_path / "cifar10dvs"
+    for name in CIFAR10DVS_CLASSES:
+        (root / name).mkdir(parents=True)
+    write_aedat2(root / "cat" / "cifar10_cat_100.aedat", _events(50, 128))
+    write_aedat2(root / "cat" / "cifar10_cat_101.aedat", _events(0, 1))  # a header, no events
+    (root / "dog" / "cifar10_dog_102.aedat").write_bytes(b"")
+    with pytest.warns(UserWarning) as record:
+        ds = CIFAR10DVS(str(root), "train", cache_dir=False)
+    msgs = [str(w.message) for w in record if "skipping" in str(w.message)]
+    assert len(msgs) == 1, msgs
+    assert "1 empty (0-byte) and 1 header-only" in msgs[0] and "of 3" in msgs[0]
+    assert "cifar10_cat_101.aedat" in msgs[0] and "cifar10_dog_102.aedat" in msgs[0]
+    assert [r.path.name for r in ds.recordings] == ["cifar10_cat_100.aedat"]
+    (root / "cat" / "cifar10_cat_100.aedat").unlink()
+    with pytest.raises(DatasetNotFoundError, match="every recording of the dataset split is empty"), \
+            pytest.warns(UserWarning, match="skipping"):
+        CIFAR10DVS(str(root), "train", cache_dir=False)
+
+
+def _nmnist_with_a_corrupt_file(tmp_path: Path) -> tuple[Path, Path]:
+    root = _nmnist_root(tmp_path)
+    bad = root / "Train" / "7" / "00004.bin"
+    bad.write_bytes(bytes(12))  # not a whole number of 5-byte events
+    return root, bad
+
+
+def _worker_error(root: Path, num_workers: int) -> EventFormatError:
+    from spikevision.data.datamodule import DataModuleFromConfig
+
+    split = {"target": "spikevision.data.nmnist.NMNIST",
+             "params": {"root": str(root), "split": "train", "cache_dir": False}}
+    dm = DataModuleFromConfig(batch_size=8, num_workers=num_workers, train=split)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the 0-byte file's warning
+        dm.setup("fit")
+    with pytest.raises(EventFormatError) as err:
+        next(iter(dm.train_dataloader()))
+    return err.value
+
+
+def test_a_worker_raises_the_same_error_as_the_main_process(tmp_path):
+    root, bad = _nmnist_with_a_corrupt_file(tmp_path)
+    in_process = _worker_error(root, 0)
+    in_worker = _worker_error(root, 2)
+    assert str(in_process).startswith(f"{bad}:") and "\n" not in str(in_process)
+    assert type(in_worker) is type(in_process) and str(in_worker) == str(in_process)
+
+
+def test_original_message_is_left_alone_unless_torch_wrapped_it():
+    from spikevision.errors import original_message
+
+    assert original_message("a.bin: truncated", EventFormatError) == "a.bin: truncated"
+    wrapped = ("Caught EventFormatError in DataLoader worker process 3.\nOriginal Traceback (most recent call last):\n"
+               '  File "x.py", line 1, in f\nspikevision.errors.EventFormatError: a.bin: truncated\n')
+    assert original_message(wrapped, EventFormatError) == "a.bin: truncated"
+    assert EventFormatError(wrapped).args == ("a.bin: truncated",)
+
+
+@pytest.mark.slow
+def test_a_corrupt_file_read_by_a_worker_is_one_line_from_main(tmp_path, capsys):
+    root, bad = _nmnist_with_a_corrupt_file(tmp_path)
+    train_split = (f"data.params.train={{target: spikevision.data.nmnist.NMNIST, params: "
+                   f"{{root: '{root}', split: train, cache_dir: false}}}}")
+    lines = {}
+    for workers in (0, 2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lines[workers] = _main_error(capsys, ["--base", TINY, "-l", str(tmp_path / "logs"), "--no-test",
+                                                  train_split, f"data.params.num_workers={workers}"])
+    assert lines[2] == lines[0] and lines[0].startswith(f"error: {bad}:"), lines

@@ -1,8 +1,32 @@
 """Exception types with messages meant for researchers, not stack-trace readers."""
 
+import re
+
+# torch re-raises an exception from a DataLoader worker (or its pin-memory thread) as
+# ``type(err)("Caught <Name> in DataLoader worker process <i>.\nOriginal Traceback ...")``: the
+# original message comes last, after the error's qualified name
+_RERAISED = re.compile(r"Caught \w+ in [^\n]*\.\nOriginal ")
+
+
+def original_message(message: str, cls: type) -> str:
+    """``message`` without the worker traceback torch's DataLoader wraps around an exception of
+    type ``cls`` raised in a worker process (unchanged if it is not such a message)."""
+    if not _RERAISED.match(message):
+        return message
+    marker = f"\n{cls.__module__}.{cls.__qualname__}: "
+    at = message.rfind(marker)
+    return message[at + len(marker):].rstrip("\n") if at >= 0 else message
+
 
 class SpikevisionError(Exception):
-    """Base class of every error raised on purpose by spikevision."""
+    """Base class of every error raised on purpose by spikevision. Raised in a DataLoader worker
+    (``num_workers > 0``), it reaches the main process with the message it had there (torch
+    re-raises it with the worker's traceback as its message), as with ``num_workers=0``."""
+
+    def __init__(self, *args) -> None:
+        if len(args) == 1 and isinstance(args[0], str):
+            args = (original_message(args[0], type(self)),)
+        super().__init__(*args)
 
 
 class EventFormatError(SpikevisionError, ValueError):

@@ -25,7 +25,8 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from spikevision.data.cache import ArrayCache, default_cache_root
-from spikevision.errors import DatasetNotFoundError
+from spikevision.errors import DatasetNotFoundError, EventFormatError
+from spikevision.io.aedat2 import aedat2_body_bytes
 
 
 @dataclass(frozen=True)
@@ -70,14 +71,38 @@ def require_dir(root: str | Path | None, name: str, layout: str, source: str) ->
     return Path(root).expanduser()
 
 
+HEADER_CHECK_BYTES = 1 << 20  # .aedat files up to this size have their header read (a header alone is KiBs)
+
+
+def empty_reason(path: Path) -> str:
+    """Why ``path`` holds no recording: ``'0-byte'``, ``'header-only'`` (an AER-DAT 2.0 header with
+    no events after it), or ``''`` (not empty, missing, or unreadable: the reader reports it)."""
+    if not path.is_file():
+        return ""
+    size = path.stat().st_size
+    if size == 0:
+        return "0-byte"
+    if path.suffix.lower() == ".aedat" and size <= HEADER_CHECK_BYTES:
+        try:
+            return "header-only" if aedat2_body_bytes(path) == 0 else ""
+        except EventFormatError:
+            return ""
+    return ""
+
+
 def skip_empty_files(recordings: Sequence[Recording]) -> list[Recording]:
-    """``recordings`` without the 0-byte files (a failed copy or extraction), with one warning
-    listing them, so nothing trains on them silently."""
-    empty = [r.path for r in recordings if r.path.is_file() and r.path.stat().st_size == 0]
+    """``recordings`` without the empty ones (0-byte files from a failed copy or extraction,
+    ``.aedat`` files holding only a header), with one warning listing them, so nothing trains on
+    them silently."""
+    reasons = {r.path: empty_reason(r.path) for r in recordings}
+    empty = [p for p, why in reasons.items() if why]
     if not empty:
         return list(recordings)
+    kinds = [f"{n} {label}" for kind, label in (("0-byte", "empty (0-byte)"),
+                                                ("header-only", "header-only (AER-DAT header, no events)"))
+             if (n := sum(reasons[p] == kind for p in empty))]
     shown = ", ".join(map(str, empty[:10])) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
-    warnings.warn(f"skipping {len(empty)} empty (0-byte) recording file(s) of {len(recordings)}: {shown}",
+    warnings.warn(f"skipping {' and '.join(kinds)} recording file(s) of {len(recordings)}: {shown}",
                   stacklevel=3)
     skip = set(empty)
     return [r for r in recordings if r.path not in skip]
@@ -113,8 +138,9 @@ class RecordingDataset(Dataset):
                                        "check the dataset's root, split and limit")
         recordings = skip_empty_files(recordings)
         if not recordings:
-            raise DatasetNotFoundError(f"every recording of the dataset split is an empty (0-byte) "
-                                       f"file{where}; re-extract or re-download the dataset")
+            raise DatasetNotFoundError(f"every recording of the dataset split is empty (0-byte, or an "
+                                       f"AER-DAT header without events){where}; re-extract or re-download "
+                                       "the dataset")
         self.recordings = list(recordings)
         self.label_names = list(label_names)
         self.reader = reader

@@ -128,6 +128,14 @@ def read_aedat2_header(path: str | os.PathLike) -> list[str]:
         return _read_header(f, path)
 
 
+def aedat2_body_bytes(path: str | os.PathLike) -> int:
+    """Bytes after the header of an AER-DAT 2.0 file (0: a header without events); reads only
+    the header."""
+    with open(path, "rb") as f:
+        _read_header(f, path)
+        return os.fstat(f.fileno()).st_size - f.tell()
+
+
 def read_aedat2(path: str | os.PathLike) -> np.ndarray:
     """Read an AER-DAT 2.0 file (DVS128 / DAVIS346 / DAVIS240 per its ``# AEChip:`` line) into
     an EVENT_DTYPE array [N] (y a top-down row index, t in µs, unwrapped)."""

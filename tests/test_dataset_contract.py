@@ -9,9 +9,16 @@ import numpy as np
 from PIL import Image
 
 from dataset_contract import DatasetContract
+from fake_torchvision_data import (
+    CIFAR10_NAMES,
+    FakeChecksumsCIFAR10,
+    write_cifar10,
+    write_idx_dataset,
+)
 from spikevision.data.celeba import CelebA
 from spikevision.data.cifar10dvs import CIFAR10DVS, CIFAR10DVS_CLASSES
 from spikevision.data.image_folder import ImageFolder
+from spikevision.data.lsun import LSUNBedroom
 from spikevision.data.ncaltech101 import NCaltech101
 from spikevision.data.ndigits import NDigits
 from spikevision.data.ndigits_source import LABEL_NAMES
@@ -20,6 +27,7 @@ from spikevision.data.spike_pairs import SpikePairs
 from spikevision.data.spike_pairs_builder import build_spike_pairs
 from spikevision.data.stereo_embedded import EmbeddedStereo
 from spikevision.data.stereo_folders import CityscapesStereo, InStereo2K, KITTIStereo2015
+from spikevision.data.torchvision_images import CIFAR10, MNIST, FashionMNIST
 from spikevision.data.uhsr import U_CIFAR_CLASSES, UHSR
 from spikevision.io import make_events, write_events, write_uhsr_npz
 
@@ -153,6 +161,7 @@ class TestNDigitsContract(DatasetContract):
 class TestCelebAContract(DatasetContract):
     dataset_class = CelebA
     params = {"split": "train", "size": 32}
+    determinism_params = {"hflip": False}
     expected_len = 2
     expected_keys = frozenset({"input", "image", "label", "label_name", "index"})
     expected_shapes = {"input": (3, 32, 32), "image": (3, 32, 32)}
@@ -166,6 +175,69 @@ class TestCelebAContract(DatasetContract):
             _image(tmp_path / "img_align_celeba" / f"{i:06d}.jpg", 218, 178, i)
             lines.append(f"{i:06d}.jpg {0 if i < 3 else 2}")
         (tmp_path / "list_eval_partition.txt").write_text("\n".join(lines) + "\n")
+        return tmp_path
+
+
+class TestCelebATightCropContract(TestCelebAContract):
+    params = {"split": "train", "size": 32, "preprocess": "tight_crop"}
+    determinism_params = {}
+
+
+class TestLSUNBedroomContract(DatasetContract):
+    dataset_class = LSUNBedroom
+    params = {"split": "train", "size": 32, "fraction": 0.5, "val_count": 2}
+    determinism_params = {"hflip": False}
+    expected_len = 4  # round(0.5 × 12) = 6 in the subset, 2 of them validate
+    expected_keys = frozenset({"input", "image", "label", "label_name", "index"})
+    expected_shapes = {"input": (3, 32, 32), "image": (3, 32, 32)}
+    layouts = {"input": "CHW"}
+    unit_range_keys = ("input", "image")
+    label_names = ["bedroom"]
+
+    def make_root(self, tmp_path):
+        for i in range(12):  # exported layouts nest the files in folders
+            h, w = (256, 342) if i % 2 else (300, 256)
+            _image(tmp_path / str(i % 3) / f"{i:04x}" / f"img{i}.jpg", h // 8, w // 8, i)
+        return tmp_path
+
+
+class _TorchvisionContract(DatasetContract):
+    params = {"split": "train", "size": 32}
+    expected_len = 5
+    expected_keys = frozenset({"input", "image", "label", "label_name", "index"})
+    expected_shapes = {"input": (3, 32, 32), "image": (3, 32, 32)}
+    layouts = {"input": "CHW"}
+    unit_range_keys = ("input", "image")
+
+
+class TestMNISTContract(_TorchvisionContract):
+    dataset_class = MNIST
+    label_names = DIGIT_NAMES
+
+    def make_root(self, tmp_path):
+        return write_idx_dataset(tmp_path, "MNIST")
+
+
+class TestFashionMNISTContract(_TorchvisionContract):
+    dataset_class = FashionMNIST
+    label_names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                   "Ankle boot"]
+
+    def make_root(self, tmp_path):
+        return write_idx_dataset(tmp_path, "FashionMNIST", gz=True)  # only the .gz files, as downloaded
+
+
+class CIFAR10WithFakeChecksums(CIFAR10):
+    torchvision_class = FakeChecksumsCIFAR10
+
+
+class TestCIFAR10Contract(_TorchvisionContract):
+    dataset_class = CIFAR10WithFakeChecksums
+    expected_len = 10  # 5 training batches of 2
+    label_names = CIFAR10_NAMES
+
+    def make_root(self, tmp_path):
+        FakeChecksumsCIFAR10.use_checksums(write_cifar10(tmp_path))
         return tmp_path
 
 

@@ -213,3 +213,94 @@ def test_ncaltech101_validation_is_held_out_of_train_not_test(tmp_path):
         node["params"].update(params, image_root=None)
         dm = DataModuleFromConfig(batch_size=2, validation=node)
         assert {r.path for r in dm.dataset("validation").recordings} == files["validation"]
+
+
+# ----------------------------------------------------------------------------- seed 002's image datasets
+
+
+def _celeba_with(root: Path, image: np.ndarray) -> Path:
+    """A one-image CelebA (train split) holding ``image`` losslessly (PNG bytes under the .jpg name)."""
+    (root / "img_align_celeba").mkdir(parents=True)
+    Image.fromarray(image).save(root / "img_align_celeba" / "000001.jpg", format="PNG")
+    (root / "list_eval_partition.txt").write_text("000001.jpg 0\n")
+    return root
+
+
+def test_celeba_reference_crop_is_the_full_width_centre_square(tmp_path, monkeypatch):
+    from spikevision.data.square_images import square_crop_box
+
+    assert square_crop_box(178, 218) == (0, 20, 178, 198)
+    rows, cols = np.mgrid[0:218, 0:178]
+    image = np.stack([rows, cols, (rows + cols) % 256], -1).astype(np.uint8)  # pixel = (row, col, ·)
+    root = _celeba_with(tmp_path / "celeba", image)
+    item = CelebA(str(root), "train", size=178, hflip=False)[0]["image"]  # no resize: the crop itself
+    assert torch.equal(item, torch.from_numpy(image[20:198].transpose(2, 0, 1) / 255.0).float())
+    monkeypatch.setattr(torch, "rand", lambda *a, **k: torch.tensor(0.25))  # the coin says "flip"
+    flipped = CelebA(str(root), "train", size=178)[0]["image"]  # train split: flips by default
+    assert torch.equal(flipped, item.flip(-1))
+    assert torch.equal(CelebA(str(root), "train", size=178, hflip=False)[0]["image"], item)
+    # resized: the same as PIL's bicubic resize of exactly that box
+    with Image.open(root / "img_align_celeba" / "000001.jpg") as img:
+        ref = np.asarray(img.convert("RGB").crop((0, 20, 178, 198)).resize((64, 64), Image.BICUBIC))
+    small = CelebA(str(root), "train", size=64, hflip=False)[0]["image"]
+    assert torch.equal(small, torch.from_numpy(ref.transpose(2, 0, 1) / np.float32(255)))
+    # the earlier preprocessing as an option: the centred 140×140 square, area-resized, never flipped
+    tight = CelebA(str(root), "train", size=70, preprocess="tight_crop")[0]["image"]
+    crop = torch.from_numpy(image[39:179, 19:159].transpose(2, 0, 1) / np.float32(255))
+    assert torch.allclose(tight, torch.nn.functional.avg_pool2d(crop[None], 2)[0], atol=1e-6)
+    with pytest.raises(ValueError, match="preprocess"):
+        CelebA(str(root), "train", preprocess="adm")
+
+
+def test_mnist_reads_torchvision_idx_files_exactly(tmp_path):
+    from fake_torchvision_data import mnist_images, write_idx_dataset
+    from spikevision.data.torchvision_images import MNIST
+
+    write_idx_dataset(tmp_path, "MNIST", n_train=4, n_test=3, gz=True)
+    grey = MNIST(str(tmp_path), "test", size=28, channels=1)
+    assert len(grey) == 3 and (tmp_path / "MNIST/raw/t10k-images-idx3-ubyte").is_file()  # unpacked once
+    item = grey[2]
+    assert item["label"] == 2 and item["label_name"] == "two" and item["image"].shape == (1, 28, 28)
+    assert torch.equal(item["image"][0], torch.from_numpy(mnist_images(3, 2)[2] / np.float32(255)))
+    rgb = MNIST(str(tmp_path), "validation", size=28)[2]["image"]  # validation = the test split
+    assert rgb.shape == (3, 28, 28) and torch.equal(rgb, item["image"].expand(3, -1, -1))
+    assert MNIST(str(tmp_path), "train", size=64)[0]["image"].shape == (3, 64, 64)
+    assert len(MNIST(str(tmp_path), "train", limit=2)) == 2
+    (tmp_path / "MNIST/raw/train-labels-idx1-ubyte").unlink()
+    (tmp_path / "MNIST/raw/train-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DatasetNotFoundError, match="train-labels-idx1-ubyte") as err:
+        MNIST(str(tmp_path))
+    assert "Expected layout" in str(err.value) and "nothing is downloaded" in str(err.value)
+
+
+def test_cifar10_refuses_files_that_fail_torchvision_md5_check(tmp_path):
+    from fake_torchvision_data import write_cifar10
+    from spikevision.data.torchvision_images import CIFAR10
+
+    write_cifar10(tmp_path)  # the right layout, but not the published files
+    with pytest.raises(DatasetNotFoundError, match="torchvision refused") as err:
+        CIFAR10(str(tmp_path))
+    assert "cifar-10-batches-py/data_batch_1" in str(err.value)
+
+
+def test_lsun_subset_is_seeded_and_splits_are_disjoint(tmp_path):
+    from spikevision.data.lsun import LSUNBedroom
+
+    for i in range(40):
+        Image.fromarray(np.full((12, 16, 3), i, np.uint8)).save(tmp_path / f"{i:03d}.png")
+    kw = {"fraction": 0.25, "val_count": 3, "size": 8}
+    train, val = LSUNBedroom(str(tmp_path), "train", **kw), LSUNBedroom(str(tmp_path), "validation", **kw)
+    assert (len(train), len(val)) == (7, 3) and not set(train.files) & set(val.files)
+    files = sorted(tmp_path.glob("*.png"))
+    subset = [files[i] for i in np.random.default_rng(42).permutation(40)[:10]]  # the documented rule
+    assert val.files == subset[:3] and train.files == subset[3:]
+    assert LSUNBedroom(str(tmp_path), "train", **kw).files == train.files
+    assert LSUNBedroom(str(tmp_path), "train", subset_seed=1, **kw).files != train.files
+    assert len(LSUNBedroom(str(tmp_path), "train", fraction=1.0, val_count=3)) == 37
+    assert val[0]["image"].shape == (3, 8, 8)
+    lmdb = tmp_path / "lmdb_only" / "bedroom_train_lmdb"
+    lmdb.mkdir(parents=True)
+    (lmdb / "data.mdb").write_bytes(b"")
+    with pytest.raises(DatasetNotFoundError, match="LMDB database: export it") as err:
+        LSUNBedroom(str(tmp_path / "lmdb_only"))
+    assert "Expected layout" in str(err.value)

@@ -20,6 +20,8 @@ from spikevision.registry import instantiate_from_config, merge_configs
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted((REPO / "train").glob("stage_*/run_*.sh"))
+# RGB-image VQ-GAN stacks: LPIPS needs torchvision's VGG16 weights, absent offline
+LPIPS_STACKS = tuple(f"snn_vqvae_{d}" for d in ("mnist", "fashionmnist", "cifar10", "lsun_bedroom"))
 
 
 def test_jscc_scripts_cover_every_dataset_architecture_and_variant():
@@ -44,7 +46,8 @@ def test_script_config_stack_builds(script, spikevision_cache):
         model = instantiate_from_config(cfg.model, key_path="model")
     except SpikevisionError as err:  # a previous stage or pretrained weights absent here
         # spikecnn_* (but the CPU-sized ndigits run, which says vgg=off): the VGG19 of spikling's loss
-        assert str(err) and name.startswith(("snn_transformer_", "spikeclip_", "snn_vqvae_celeba", "spikecnn_")), err
+        assert str(err) and name.startswith(("snn_transformer_", "spikeclip_", "snn_vqvae_celeba", "spikecnn_",
+                                             *LPIPS_STACKS)), err
         assert name != "spikecnn_ndigits", err
         model = None
     assert model is None or hasattr(model, "training_step")

@@ -95,6 +95,8 @@ def renamed(stored: dict[str, Any]) -> dict[str, Any]:
 # config: (stored value, value now)}, each with its reason; the stored value must match
 _SPIKLING_VGG = "SpikeCnnModel follows spikling's loss (issue 9): VGG fed un-normalised [-1, 1] images"
 _VGG_REQUIRED = "a missing VGG19 stops the build (no silent 'auto' fallback)"
+_DISC_START = ("the reference compares its 30001 with global_step, two per VQ-GAN batch: the discriminator "
+               "starts at batch 15,000, not 30,001 (issue 13); stated in batches, the image logger's unit")
 INTENDED_CHANGES: dict[str, dict[str, tuple[Any, Any, str]]] = {
     "train/stage_1/run_spikeclip_ndigits.sh": {
         "model.params.class_weight": (1.0, 0.1, "at 1 the InfoNCE term keeps the pixel loss from falling: "
@@ -105,6 +107,10 @@ INTENDED_CHANGES: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "model.params.vgg": ({"normalize": True, "num_layers": 16, "weights": "auto"}, False,
                              "the CPU run trains on L2 alone on purpose (`vgg=off`): no VGG19 offline"),
     },
+    **{f"train/stage_1/run_snn_vqvae_celeba{v}.sh": {
+        "model.params.loss.params.disc_start": (30001, 15000, _DISC_START),
+        "model.params.loss.params.disc_start_unit": ("step", "batch", _DISC_START),
+    } for v in ("", "_vanilla")},
     **{f"train/stage_1/run_spikecnn_{name}.sh": {
         "model.params.vgg.weights": ("auto", "imagenet", _VGG_REQUIRED),
         "model.params.vgg.normalize": (True, False, _SPIKLING_VGG),

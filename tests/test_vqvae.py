@@ -106,10 +106,11 @@ def test_hinge_loss_by_hand():
     assert hinge_d_loss(real, fake).item() == pytest.approx(0.375)
 
 
-@pytest.mark.parametrize("unit,step,epoch,active", [("step", 9, 5, False), ("step", 10, 0, True),
+@pytest.mark.parametrize("unit,step,epoch,active", [("batch", 9, 5, False), ("batch", 10, 0, True),
+                                                    ("global_step", 9, 5, False), ("global_step", 10, 0, True),
                                                     ("epoch", 100, 1, False), ("epoch", 0, 2, True)])
 def test_discriminator_warm_up(unit, step, epoch, active):
-    loss = VQLPIPSWithDiscriminator(disc_start={"step": 10, "epoch": 2}[unit], disc_start_unit=unit,
+    loss = VQLPIPSWithDiscriminator(disc_start={"epoch": 2}.get(unit, 10), disc_start_unit=unit,
                                     disc_in_channels=1, disc_ndf=4, disc_num_layers=1)
     assert loss.disc_active(step, epoch) is active
     x, xrec = torch.rand(2, 1, 16, 16), torch.rand(2, 1, 16, 16, requires_grad=True)

@@ -16,7 +16,26 @@ from spikevision.registry import instantiate_from_config, load_config
 REPO = Path(__file__).resolve().parents[1]
 STAGE1 = sorted((REPO / "train/stage_1").glob("run_snn_vqvae_*.sh"))
 STAGE2 = sorted((REPO / "train/stage_2").glob("run_snn_transformer_*.sh"))
-DATASETS = ["ndigits", "ndigits_image", "nmnist", "cifar10dvs", "celeba"]
+DATASETS = ["ndigits", "ndigits_image", "nmnist", "cifar10dvs", "celeba"]  # with both codebook variants
+# seed 002's experiment table: total batch, epochs, time steps, disc_start (value, unit)
+TABLE = {
+    "celeba": (64, 100, 4, (15000, "batch")),  # the table's 30001 steps of global_step (2 per batch)
+    "lsun_bedroom": (32, 30, 6, (15000, "batch")),
+    "mnist": (128, 100, 4, (10, "epoch")),
+    "fashionmnist": (128, 100, 4, (10, "epoch")),
+    "cifar10": (128, 200, 4, (50, "epoch")),
+    "nmnist": (64, 100, 4, (5, "epoch")),
+    "cifar10dvs": (64, 200, 4, (50, "epoch")),
+}
+
+
+def test_every_table_dataset_has_both_stages():
+    for ds in TABLE:
+        for stage, stem in (("stage_1", "snn_vqvae"), ("stage_2", "snn_transformer")):
+            script = REPO / f"train/{stage}/run_{stem}_{ds}.sh"
+            assert script.is_file() and launched(script)[0] == f"{stem}_{ds}"
+        assert merged_config([REPO / f"train/stage_2/run_snn_transformer_{ds}.sh"]).model.params.first_stage.run \
+            == f"logs/*_snn_vqvae_{ds}"
 
 
 def test_every_dataset_has_both_codebook_variants_and_scripts():
@@ -45,10 +64,18 @@ def test_stage1_configs_build(path, tmp_path, monkeypatch):
     assert model.quantize.kind == ("vanilla" if path.stem.endswith("_vanilla") else "temporal")
     params = cfg.model.params
     if "ndigits" not in path.stem:  # the paper's full-size settings
-        assert (params.embed_dim, params.time_steps, params.network.num_res_blocks) == (256, 4, 2)
+        dataset = path.stem[len("run_snn_vqvae_"):].removesuffix("_vanilla")
+        batch, epochs, time_steps, disc_start = TABLE[dataset]
+        assert (params.embed_dim, params.time_steps, params.network.num_res_blocks) == (256, time_steps, 2)
         assert cfg.model.base_learning_rate == pytest.approx(4.5e-6)
         assert params.loss.params.disc_weight == pytest.approx(0.8)
-        assert cfg.data.params.batch_size * cfg.lightning.trainer.devices == 64
+        assert (params.loss.params.disc_start, params.loss.params.disc_start_unit) == disc_start
+        assert cfg.data.params.batch_size * cfg.lightning.trainer.devices == batch
+        assert cfg.lightning.trainer.max_epochs == epochs and cfg.seed == 42
+        size = cfg.data.params.train.params.size
+        assert [params.network.resolution] * 2 == (list(size) if hasattr(size, "__len__") else [size] * 2)
+    else:
+        assert cfg.seed == 23  # the N-Digits demo's
     for split in ("train", "validation"):
         if "root" in cfg.data.params[split].params:
             cfg.data.params[split].params.root = str(tmp_path)
@@ -66,6 +93,7 @@ def test_stage2_transformer_configs_build(path):
     with torch.device("meta"):
         gpt = instantiate_from_config(node)
     assert gpt.time_steps == 2 and not gpt.blocks[0].attn.softmax
+    assert cfg.seed == (23 if "ndigits" in path.stem else 42)
     if "ndigits" not in path.stem:
         assert (len(gpt.blocks), gpt.head.in_features) == (24, 1024)
 
@@ -80,3 +108,21 @@ def test_sample_configs_have_every_setting(name):
     settings = {k: v for k, v in section.items() if k not in ("run", "config", "ckpt", "out_dir", "device")}
     assert set(settings) == {f.name for f in fields(SampleSettings)} - {"fps"}
     assert (REPO / f"sample/run_{name}.sh").is_file()
+
+
+def test_documented_parameter_counts():
+    """docs/generation_configs.md's counts, from benchmarks/generation_params.py (meta device)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generation_params", REPO / "benchmarks/generation_params.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = {ds: module.stage1(ds) for ds in ("celeba", "lsun_bedroom", "nmnist")}
+    assert [rows[d]["autoencoder_params"] for d in rows] == [72_928_131, 73_452_419, 72_925_826]
+    assert [rows[d]["discriminator_params"] for d in rows] == [2_765_633, 2_765_633, 2_764_609]
+    # the T = 6 temporal codebook: 1024 codes × 2 more steps × 256
+    assert rows["lsun_bedroom"]["autoencoder_params"] - rows["celeba"]["autoencoder_params"] == 1024 * 2 * 256
+    gpt = [module.stage2(d, 1024, rows[d]["block"])["gpt_params"] for d in ("celeba", "lsun_bedroom")]
+    assert gpt == [304_425_984, 304_671_744] and gpt[1] - gpt[0] == (256 - 16) * 1024  # positions
+    docs = (REPO / "docs/generation_configs.md").read_text()
+    assert all(f"{n:,}" in docs for n in (72_928_131, 73_452_419, 72_925_826, 304_425_984, 304_671_744))

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
 # Stage 1 of generation: spiking VQ-VAE with the temporal codebook on celeba.
+# disc_start: the table's 30001 steps count the reference's global_step (2 per batch) = batch 15,000.
 # Extra arguments are passed on, e.g. `lightning.trainer.devices=1` or `-n myrun`.
-exec "$(dirname "$0")/../launch.sh" snn_vqvae_celeba base/snn_vqvae.yaml base/snn_vqvae_images.yaml data/celeba.yaml profiles/gpu4_ddp.yaml -- model.params.loss.params.disc_start=30001 model.params.loss.params.disc_start_unit=step "$@"
+exec "$(dirname "$0")/../launch.sh" snn_vqvae_celeba base/snn_vqvae.yaml base/snn_vqvae_images.yaml data/celeba.yaml profiles/gpu4_ddp.yaml -- model.params.loss.params.disc_start=15000 model.params.loss.params.disc_start_unit=batch "$@"

@@ -20,8 +20,10 @@ from torch import nn
 
 def nearest_code(z: torch.Tensor, codebook: torch.Tensor, chunk: int = 65536) -> torch.Tensor:
     """Index of the nearest row of ``codebook`` ``[n_e, D]`` for each row of ``z`` ``[N, D]``
-    (squared L2 via ``‖z‖² + ‖e‖² − 2 z·e``, in chunks of ``chunk`` rows; no gradient)."""
-    with torch.no_grad():
+    (squared L2 via ``‖z‖² + ‖e‖² − 2 z·e``, in chunks of ``chunk`` rows; no gradient). Always in
+    float32, also under bf16/fp16 autocast (whose matmul would round the distances and pick wrong codes)."""
+    with torch.no_grad(), torch.autocast(z.device.type, enabled=False):
+        z, codebook = z.float(), codebook.float()
         e_sq = codebook.pow(2).sum(1)
         out = []
         for part in z.split(chunk):
@@ -46,12 +48,22 @@ def vq_loss(z: torch.Tensor, z_q: torch.Tensor, beta: float, legacy: bool) -> to
     return codebook + beta * commitment
 
 
-def code_statistics(indices: torch.Tensor, n_e: int) -> dict[str, torch.Tensor]:
-    """Perplexity ``exp(H(p))`` of the code histogram and the fraction of codes used."""
-    counts = torch.bincount(indices.flatten(), minlength=n_e).float()
+def code_counts(indices: torch.Tensor, n_e: int) -> torch.Tensor:
+    """How often each of the ``n_e`` codes occurs in ``indices`` (any shape) → ``[n_e]`` int64."""
+    return torch.bincount(indices.flatten(), minlength=n_e)
+
+
+def count_statistics(counts: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Perplexity ``exp(H(p))`` of a code histogram ``[n_e]`` and the fraction of codes used (≥ 1)."""
+    counts = counts.float()
     probs = counts / counts.sum().clamp(min=1)
-    entropy = -(probs * torch.log(probs.clamp(min=1e-10))).sum()
+    entropy = -(probs * torch.log(probs.clamp(min=1e-30))).sum()
     return {"perplexity": entropy.exp(), "usage": (counts > 0).float().mean()}
+
+
+def code_statistics(indices: torch.Tensor, n_e: int) -> dict[str, torch.Tensor]:
+    """Perplexity ``exp(H(p))`` of the code histogram of ``indices`` and the fraction of codes used."""
+    return count_statistics(code_counts(indices, n_e))
 
 
 class _QuantizerBase(nn.Module):
@@ -80,7 +92,28 @@ class _QuantizerBase(nn.Module):
         z_q = self.embed(indices)
         loss = vq_loss(z, z_q, self.beta, self.legacy)
         z_q = z + (z_q - z).detach()
-        return z_q, loss, {"indices": indices, **code_statistics(indices, self.n_e)}
+        return z_q, loss, {"indices": indices, "latents": z.detach(), **code_statistics(indices, self.n_e)}
+
+    def search(self, z: torch.Tensor) -> torch.Tensor:
+        """Nearest code of each latent vector (:meth:`flat_latents`), in the index layout of :meth:`embed`."""
+        t, b, _, h, w = z.shape
+        indices = nearest_code(self.flat_latents(z), self.embedding.weight)
+        return indices.view(*self.index_shape(t, b, h, w))
+
+    @torch.no_grad()
+    def restart_codes(self, dead: torch.Tensor, latents: torch.Tensor,
+                      generator: torch.Generator | None = None) -> torch.Tensor:
+        """Dead-code restart: each code where ``dead`` ``[n_e]`` (bool) is true becomes one of the
+        latent vectors of ``latents`` ``[T, B, C, H, W]`` (the encoder outputs of a batch), drawn
+        uniformly (with replacement when there are fewer vectors than dead codes); the other codes
+        are left untouched. Returns the indices of the restarted codes."""
+        codes = dead.nonzero().flatten()
+        if codes.numel():
+            flat = self.flat_latents(latents)
+            pick = torch.randint(0, flat.shape[0], (codes.numel(),), generator=generator,
+                                 device=generator.device if generator is not None else "cpu")
+            self.embedding.weight.data[codes] = flat[pick.to(flat.device)].to(self.embedding.weight.dtype)
+        return codes
 
 
 class TemporalQuantizer(_QuantizerBase):
@@ -92,10 +125,14 @@ class TemporalQuantizer(_QuantizerBase):
                  legacy: bool = False) -> None:
         super().__init__(n_e, e_dim, time_steps, beta, legacy, code_dim=time_steps * e_dim)
 
-    def search(self, z: torch.Tensor) -> torch.Tensor:
+    def flat_latents(self, z: torch.Tensor) -> torch.Tensor:
+        """``[T, B, C, H, W]`` → the ``[B·H·W, T·C]`` trajectories the codes are matched to."""
         t, b, c, h, w = z.shape
-        flat = z.permute(1, 3, 4, 0, 2).reshape(b * h * w, t * c)  # [BHW, T·C] trajectories
-        return nearest_code(flat, self.embedding.weight).view(b, h, w)
+        return z.permute(1, 3, 4, 0, 2).reshape(b * h * w, t * c)
+
+    @staticmethod
+    def index_shape(t: int, b: int, h: int, w: int) -> tuple[int, ...]:
+        return (b, h, w)
 
     def embed(self, indices: torch.Tensor) -> torch.Tensor:
         """``[B, H, W]`` → ``[T, B, C, H, W]`` (step t gets slice t of each trajectory)."""
@@ -109,10 +146,13 @@ class VanillaQuantizer(_QuantizerBase):
 
     kind = "vanilla"
 
-    def search(self, z: torch.Tensor) -> torch.Tensor:
-        t, b, c, h, w = z.shape
-        flat = z.permute(0, 1, 3, 4, 2).reshape(-1, c)
-        return nearest_code(flat, self.embedding.weight).view(t, b, h, w)
+    def flat_latents(self, z: torch.Tensor) -> torch.Tensor:
+        """``[T, B, C, H, W]`` → the ``[T·B·H·W, C]`` vectors the codes are matched to."""
+        return z.permute(0, 1, 3, 4, 2).reshape(-1, z.shape[2])
+
+    @staticmethod
+    def index_shape(t: int, b: int, h: int, w: int) -> tuple[int, ...]:
+        return (t, b, h, w)
 
     def embed(self, indices: torch.Tensor) -> torch.Tensor:
         """``[T, B, H, W]`` → ``[T, B, C, H, W]``."""

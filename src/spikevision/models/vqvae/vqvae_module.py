@@ -5,7 +5,18 @@
 [−1, 1] inside the model. Static images (``input_coding='direct'``, ``output='mean'``):
 ``[B, C, H, W]``; event frames (``input_coding='bins'``, ``output='frames'``): ``[B, T, 2, H, W]``
 with counts clipped to ``input_clip`` and scaled to [0, 1]; their losses are taken per time step.
-Training uses manual optimisation with two Adam optimizers (autoencoder, discriminator).
+Training uses manual optimisation with two Adam optimizers (autoencoder, discriminator), so
+Lightning's ``global_step`` counts two optimizer steps per batch (``max_steps`` too). The loss's
+``disc_start`` sees both clocks: training batches (``batch``) and, for ``global_step`` units, the
+reference's — ``2·b`` for the autoencoder, ``2·b + 1`` for the discriminator after the
+autoencoder's step (see :mod:`spikevision.losses.vqperceptual`).
+
+Codebook use is counted over a whole validation (and test) epoch and summed over ranks:
+``val/codebook_usage`` (fraction of the ``n_embed`` codes used at least once),
+``val/codebook_perplexity`` and, in TensorBoard, a histogram of the code indices (one bin per
+code: dead codes are empty bins). ``dead_code_restart`` (off by default) re-initialises the codes
+used fewer than ``threshold`` times in the last ``every_n_batches`` training batches (summed over
+ranks) to encoder outputs drawn at random from the current batch (rank 0's, broadcast).
 """
 
 from __future__ import annotations
@@ -19,7 +30,7 @@ from torch import nn
 
 from spikevision.models.image_module import IMAGE_METRICS, image_metrics
 from spikevision.models.vqvae.networks import SnnDecoder, SnnEncoder
-from spikevision.models.vqvae.quantizer import make_quantizer
+from spikevision.models.vqvae.quantizer import code_counts, count_statistics, make_quantizer
 from spikevision.registry import instantiate_from_config, renamed_arguments
 from spikevision.snn import TimeDistributed, encode_input
 from spikevision.transforms import center_crop
@@ -28,6 +39,22 @@ from spikevision.visualize import event_frames_rgb, image_panels, side_by_side, 
 OUTPUTS = ("mean", "frames")
 DEFAULT_LOSS = {"target": "spikevision.losses.vqperceptual.VQLPIPSWithDiscriminator", "params": {}}
 OLD_NAMES = {"ddconfig": "network", "lossconfig": "loss"}  # saved run configs and checkpoints use them
+DEAD_CODE_RESTART = {"enabled": False, "threshold": 1, "every_n_batches": 500}
+
+
+def dead_code_settings(cfg: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``dead_code_restart`` with its defaults filled in and checked."""
+    cfg = dict(cfg or {})
+    unknown = sorted(set(cfg) - set(DEAD_CODE_RESTART))
+    if unknown:
+        raise ValueError(f"model.params.dead_code_restart: unknown keys {unknown}; "
+                         f"allowed: {sorted(DEAD_CODE_RESTART)}")
+    out = {**DEAD_CODE_RESTART, **cfg}
+    if out["threshold"] <= 0 or int(out["every_n_batches"]) < 1:
+        raise ValueError("model.params.dead_code_restart: need threshold > 0 and every_n_batches ≥ 1, "
+                         f"got {out['threshold']} and {out['every_n_batches']}")
+    out["enabled"], out["every_n_batches"] = bool(out["enabled"]), int(out["every_n_batches"])
+    return out
 
 
 def event_rgb(frames01: torch.Tensor) -> torch.Tensor:
@@ -42,8 +69,9 @@ class SnnVQModel(pl.LightningModule):
     ``beta`` weights the commitment term (``legacy_beta=True``: the reference's placement).
     ``image_key``: batch entry with the data; ``crop``: center crop (e.g. 34 → 32);
     ``compile``: ``torch.compile`` the encoder/decoder step functions. ``loss``: target/params of
-    the loss (default :class:`VQLPIPSWithDiscriminator`). The old names ``ddconfig`` and
-    ``lossconfig`` are still accepted.
+    the loss (default :class:`VQLPIPSWithDiscriminator`). ``dead_code_restart``:
+    ``{enabled: false, threshold: 1, every_n_batches: 500}`` (module docstring). The old names
+    ``ddconfig`` and ``lossconfig`` are still accepted.
     """
 
     def __init__(
@@ -66,6 +94,7 @@ class SnnVQModel(pl.LightningModule):
         compile: bool = False,
         monitor: str = "val/rec_loss",
         monitor_mode: str = "min",
+        dead_code_restart: Mapping[str, Any] | None = None,
         **old_names: Any,
     ) -> None:
         super().__init__()
@@ -93,6 +122,10 @@ class SnnVQModel(pl.LightningModule):
         self.monitor, self.monitor_mode = monitor, monitor_mode
         self.automatic_optimization = False
         self.metrics = image_metrics()
+        self.dead_code_restart = dead_code_settings(dead_code_restart)
+        # code histograms: per evaluated split over an epoch, and over the restart window (training).
+        # Plain tensors, not buffers: DDP would broadcast rank 0's buffers over the other ranks' counts.
+        self._code_counts: dict[str, torch.Tensor] = {}
         if compile:
             self.encoder._forward = torch.compile(self.encoder._forward)
             self.decoder._forward = torch.compile(self.decoder._forward)
@@ -146,8 +179,8 @@ class SnnVQModel(pl.LightningModule):
         return y.flatten(0, 1) if y.dim() == 5 else y  # event frames: one loss entry per time step
 
     @property
-    def batch_step(self) -> int:
-        """Training batches seen (``global_step`` counts both optimizers' steps)."""
+    def batches_seen(self) -> int:
+        """Training batches completed (``global_step`` counts both optimizers' steps)."""
         return self.global_step // 2
 
     # ---------------------------------------------------------------- training
@@ -155,29 +188,61 @@ class SnnVQModel(pl.LightningModule):
         opt_ae, opt_d = self.optimizers()
         x = self.get_input(batch)
         xrec, qloss, info = self(x)
-        step, epoch = self.batch_step, self.current_epoch
-        loss, logs = self.loss.generator_loss(self._flat(x), self._flat(xrec), qloss, step, epoch,
-                                              self.decoder.last_layer)
+        epoch, batches = self.current_epoch, self.batches_seen
+        # the reference's clocks: the autoencoder sees global_step = 2·batches, the discriminator
+        # (after the autoencoder's optimizer step) 2·batches + 1
+        loss, logs = self.loss.generator_loss(self._flat(x), self._flat(xrec), qloss, self.global_step, epoch,
+                                              self.decoder.last_layer, batch=batches)
         opt_ae.zero_grad()
         self.manual_backward(loss)
         opt_ae.step()
         opt_d.zero_grad(set_to_none=True)
-        if self.loss.disc_active(step, epoch):
-            d_loss, d_logs = self.loss.discriminator_loss(self._flat(x), self._flat(xrec), step, epoch)
+        if self.loss.disc_active(self.global_step, epoch, batches):
+            d_loss, d_logs = self.loss.discriminator_loss(self._flat(x), self._flat(xrec), self.global_step,
+                                                          epoch, batches)
             self.manual_backward(d_loss)
             logs.update(d_logs)
+        elif getattr(self.trainer.precision_plugin, "scaler", None) is not None:
+            self.loss.zero_discriminator_grads()  # 16-mixed: the GradScaler cannot step without gradients
         opt_d.step()  # no gradients before disc_start: a no-op that keeps global_step = 2 × batches
         bs = x.shape[0]
         self.log("train/loss", logs.pop("total"), prog_bar=True, batch_size=bs)
         self.log_dict({f"train/{k}": v for k, v in logs.items()}, batch_size=bs)
         self.log_dict({"train/perplexity": info["perplexity"], "train/code_usage": info["usage"]},
                       batch_size=bs)
+        if self.dead_code_restart["enabled"]:
+            self._restart_dead_codes(info, batches)
+
+    def _reduce_sum(self, counts: torch.Tensor) -> torch.Tensor:
+        """``counts`` summed over all ranks (itself without a trainer or with one process)."""
+        trainer = self._trainer
+        return counts if trainer is None else trainer.strategy.reduce(counts, reduce_op="sum")
+
+    def _count(self, key: str, indices: torch.Tensor) -> None:
+        counts = code_counts(indices, self.quantize.n_e)
+        previous = self._code_counts.get(key)
+        self._code_counts[key] = counts if previous is None else previous.to(counts.device) + counts
+
+    def _restart_dead_codes(self, info: Mapping[str, torch.Tensor], batches: int) -> None:
+        """Count this batch's codes; at the end of each ``every_n_batches`` window restart the
+        codes used fewer than ``threshold`` times in it (counts summed over ranks)."""
+        self._count("restart", info["indices"])
+        if (batches + 1) % self.dead_code_restart["every_n_batches"]:
+            return
+        counts = self._reduce_sum(self._code_counts.pop("restart"))
+        codes = self.quantize.restart_codes(counts < self.dead_code_restart["threshold"], info["latents"])
+        trainer = self._trainer
+        if codes.numel() and trainer is not None and trainer.world_size > 1:  # every rank takes rank 0's
+            weight = self.quantize.embedding.weight.data
+            weight[codes] = trainer.strategy.broadcast(weight[codes].clone(), src=0).to(weight.device)
+        self.log("train/restarted_codes", float(codes.numel()), batch_size=info["indices"].shape[-3])
 
     def _evaluate(self, batch: Mapping[str, Any], split: str) -> None:
         x = self.get_input(batch)
         xrec, qloss, info = self(x)
-        _, logs = self.loss.generator_loss(self._flat(x), self._flat(xrec), qloss, self.batch_step,
-                                           self.current_epoch)
+        self._count(split, info["indices"])
+        _, logs = self.loss.generator_loss(self._flat(x), self._flat(xrec), qloss, self.global_step,
+                                           self.current_epoch, batch=self.batches_seen)
         bs = x.shape[0]
         self.log(f"{split}/rec_loss", logs["nll"], batch_size=bs, sync_dist=True)
         self.log(f"{split}/l1", logs["l1"], batch_size=bs, sync_dist=True)
@@ -194,6 +259,48 @@ class SnnVQModel(pl.LightningModule):
 
     def test_step(self, batch: Mapping[str, Any], batch_idx: int) -> None:
         self._evaluate(batch, "test")
+
+    def on_validation_epoch_start(self) -> None:
+        self._code_counts.pop("val", None)
+
+    def on_test_epoch_start(self) -> None:
+        self._code_counts.pop("test", None)
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_codebook("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_codebook("test")
+
+    def codebook_counts(self, split: str) -> torch.Tensor | None:
+        """The ``[n_e]`` code histogram of the current ``split`` epoch so far (this rank's)."""
+        return self._code_counts.get(split)
+
+    def _log_codebook(self, split: str) -> None:
+        """Log the epoch's code usage and perplexity (summed over ranks) and its index histogram."""
+        counts = self._code_counts.pop(split, None)
+        if counts is None:
+            return
+        counts = self._reduce_sum(counts)
+        stats = count_statistics(counts)
+        self.log(f"{split}/codebook_usage", stats["usage"])  # already the same on every rank
+        self.log(f"{split}/codebook_perplexity", stats["perplexity"])
+        trainer = self._trainer
+        if trainer is None or trainer.sanity_checking or not trainer.is_global_zero:
+            return
+        from lightning.pytorch.loggers import TensorBoardLogger
+
+        c = counts.cpu().double()
+        used = c.nonzero().flatten()
+        if not used.numel():
+            return
+        idx = torch.arange(c.numel(), dtype=torch.float64)
+        for lg in self.loggers:
+            if isinstance(lg, TensorBoardLogger):  # one bin per code: bin i holds code i's count
+                lg.experiment.add_histogram_raw(
+                    f"{split}/code_indices", min=int(used[0]), max=int(used[-1]), num=int(c.sum()),
+                    sum=float((idx * c).sum()), sum_squares=float((idx * idx * c).sum()),
+                    bucket_limits=(idx + 0.5).tolist(), bucket_counts=c.tolist(), global_step=self.global_step)
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         ae_params = [p for m in (self.encoder, self.decoder, self.quantize, self.quant_conv,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import imageio
 import pytest
 
 from spikevision.cli.launch_scripts import script_arguments
@@ -79,3 +80,5 @@ def test_stages_0_to_3_combine_infer_evaluate(tmp_path):
     table = (tmp_path / "eval" / "metrics.md").read_text()
     assert "| stage1 |" in table and "PSNR" in table
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["samples"] == 8
+    figure = imageio.v3.imread(tmp_path / "eval" / "comparison.png")
+    assert figure.ndim == 3 and figure.shape[1] > figure.shape[0] / 2  # 5 titled columns of 8 rows

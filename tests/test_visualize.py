@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from spikevision.visualize import image_panels, side_by_side
+from spikevision.visualize import image_panels, side_by_side, titled_columns
 
 
 def test_image_panels_names_clamps_trims_and_compares():
@@ -26,3 +26,27 @@ def test_image_panels_names_clamps_trims_and_compares():
 def test_image_panels_custom_comparison_name():
     out = image_panels({"_a": torch.ones(1, 3, 4, 4), "_b": torch.zeros(1, 3, 4, 4)}, comparison="comparison_gif")
     assert list(out) == ["comparison_gif"] and out["comparison_gif"].shape == (1, 3, 4, 9)
+
+
+def test_titled_columns_draws_each_column_under_its_title(tmp_path):
+    """Column c's pixels land in column c of the figure: a white column among black ones shows as a
+    bright band at its place; a titles/columns mismatch is refused."""
+    import imageio
+    import pytest
+
+    black, white = torch.zeros(3, 3, 16, 16), torch.ones(3, 3, 16, 16)
+    path = titled_columns([black, white, black], ["a\n1 dB", "b", "c"], tmp_path / "fig.png")
+    fig = imageio.v3.imread(path)[..., :3].astype(float).mean(-1)
+    third = fig.shape[1] // 3
+    middle_row = fig[fig.shape[0] // 2]
+    centres = [middle_row[c * third + third // 2] for c in range(3)]
+    assert centres[1] > 200 and centres[0] < 60 and centres[2] < 60
+    with pytest.raises(ValueError, match="one title per column"):
+        titled_columns([black], ["a", "b"], tmp_path / "bad.png")
+
+
+def test_column_titles_carry_psnr_and_accuracy():
+    from spikevision.cli.spikeclip_evaluate import column_titles
+
+    titles = column_titles(["input", "stage1", "ground truth"], {"stage1": {"psnr": 7.534, "clip_acc": 0.78}})
+    assert titles == ["input", "stage1\n7.53 dB, acc 0.78", "ground truth"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import torch
 
@@ -73,3 +74,34 @@ def image_panels(
     out.update({name: prepare(images) for name, images in (extra or {}).items() if images is not None})
     out[comparison] = side_by_side([images for _, images in shown])
     return out
+
+
+def titled_columns(tiles: Sequence[torch.Tensor], titles: Sequence[str], path: str | Path,
+                   scale: float = 1.2) -> Path:
+    """A figure of image columns under their titles (e.g. input | stage 1 | stage 3 | ground truth).
+
+    ``tiles``: one ``[N, 3, H, W]`` tensor in [0, 1] per column (the same N); ``titles``: one
+    string per column (may hold a newline). Written as a PNG (matplotlib, Agg) to ``path``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if len(tiles) != len(titles) or not tiles:
+        raise ValueError(f"titled_columns needs one title per column, got {len(tiles)} columns, {len(titles)} titles")
+    rows = tiles[0].shape[0]
+    fig, axes = plt.subplots(rows, len(tiles), figsize=(scale * len(tiles), scale * rows + 0.5), squeeze=False)
+    for c, (column, title) in enumerate(zip(tiles, titles)):
+        for r in range(rows):
+            ax = axes[r][c]
+            ax.imshow(column[r].permute(1, 2, 0).clamp(0, 1).cpu().numpy(), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[0][c].set_title(title, fontsize=8)
+    fig.tight_layout(pad=0.2)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

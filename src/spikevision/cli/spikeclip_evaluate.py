@@ -14,8 +14,9 @@ when its weights are available) against the dataset's ``image``, NIQE and BRISQU
 is better), CLIP zero-shot accuracy and mean P(high quality) of the stage-2 prompts. A second
 table gives each reconstruction's MACs, SynOps and 45 nm energy estimate per input
 (:mod:`spikevision.metrics.synops`; ``refined`` = stage 1 + refiner; the CLIP judge is not
-counted). Writes ``metrics.json``, ``metrics.md`` and ``samples.png`` into OUTDIR; metrics that
-cannot be computed offline are listed with the reason.
+counted). Writes ``metrics.json``, ``metrics.md``, ``samples.png`` and ``comparison.png`` (the
+same columns, titled with each method's PSNR and CLIP accuracy) into OUTDIR; metrics that cannot
+be computed offline are listed with the reason.
 """
 
 from __future__ import annotations
@@ -65,6 +66,17 @@ def stage_operations(pipe: Any, x: torch.Tensor) -> dict[str, dict[str, Any]]:
     return ops
 
 
+def column_titles(columns: Sequence[str], methods: dict[str, dict[str, float]]) -> list[str]:
+    """Figure titles: the column name, and for a method its mean PSNR and CLIP accuracy."""
+    titles = []
+    for name in columns:
+        m = methods.get(name, {})
+        extra = [f"{m['psnr']:.2f} dB" if "psnr" in m else "", f"acc {m['clip_acc']:.2f}" if "clip_acc" in m else ""]
+        extra = ", ".join(e for e in extra if e)
+        titles.append(f"{name}\n{extra}" if extra else name)
+    return titles
+
+
 @torch.no_grad()
 def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     from spikevision.cli.launch_scripts import merged_config
@@ -73,6 +85,7 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     from spikevision.models.spikeclip.evaluation import evaluate_pipeline, markdown_table
     from spikevision.models.spikeclip.pipeline import SpikeClipPipeline
     from spikevision.registry import instantiate_from_config
+    from spikevision.visualize import titled_columns
 
     opt, overrides = get_parser().parse_known_args(argv)
     device = resolve_device(opt.device)
@@ -96,8 +109,10 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Any]:
     (out_dir / "metrics.md").write_text(table)
     if result.panel is not None:
         save_png(torch.cat(list(result.panel), dim=-2), out_dir / "samples.png", 4)
+        titled_columns(result.tiles, column_titles(result.columns, result.methods), out_dir / "comparison.png")
     print("\n" + table)
     print(f"samples ({order}): {out_dir / 'samples.png'}")
+    print(f"labelled comparison: {out_dir / 'comparison.png'}")
     print(f"metrics table: {out_dir / 'metrics.md'}")
     payload["table_path"] = str(out_dir / "metrics.md")
     return payload

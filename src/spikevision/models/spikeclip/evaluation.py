@@ -30,7 +30,7 @@ COLUMNS = [("psnr", "PSNR ↑"), ("ssim", "SSIM ↑"), ("lpips", "LPIPS ↓"), (
 @dataclass
 class Evaluation:
     """Mean metrics per method, the number of samples, notes, and a panel of the first batch
-    (columns: ``columns``)."""
+    (columns: ``columns``; ``tiles``: the same columns apart, each ``[k, 3, H, W]``)."""
 
     methods: dict[str, dict[str, float]]
     samples: int
@@ -38,6 +38,7 @@ class Evaluation:
     columns: list[str] = field(default_factory=list)
     panel: torch.Tensor | None = None
     ssim: str = "uniform"
+    tiles: list[torch.Tensor] = field(default_factory=list)
 
 
 def input_panel(x: torch.Tensor) -> torch.Tensor:
@@ -131,7 +132,7 @@ def evaluate_pipeline(pipe: Any, dataset: Any, device: torch.device | str = "cpu
     if why:
         notes.append(why)
     sums: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    n, panel, columns, has_image = 0, None, [], False
+    n, panel, columns, tiles, has_image = 0, None, [], [], False
     for batch in tqdm(loader, desc="evaluate", unit="batch", disable=not progress):
         x = batch["input"].to(device)
         labels = batch["label"].to(device)
@@ -163,10 +164,10 @@ def evaluate_pipeline(pipe: Any, dataset: Any, device: torch.device | str = "cpu
             panels += [to_rgb(outs[m][:k].cpu()) for m in outs]
             if target is not None:
                 panels.append(to_rgb(target[:k].cpu()))
-            panel = side_by_side(panels)
+            panel, tiles = side_by_side(panels), panels
             columns = ["input", *outs.keys()] + (["ground truth"] if target is not None else [])
         n += bs
     results = {m: {k: v / n for k, v in s.items()} for m, s in sums.items()}
     if has_image and getattr(base, "target", None) is not None:
         notes.append("PSNR/SSIM/LPIPS are against the dataset's target image (UHSR: the TFI of the same spikes)")
-    return Evaluation(results, n, notes, columns, panel, ssim)
+    return Evaluation(results, n, notes, columns, panel, ssim, tiles)

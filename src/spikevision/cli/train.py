@@ -45,6 +45,7 @@ from spikevision.errors import (
     NonFiniteError,
 )
 from spikevision.registry import check_resolvable, instantiate_from_config, merge_configs, to_plain
+from spikevision.snn.backend import set_snn_backend
 from spikevision.stages import resolve_handoffs
 
 RUN_DIR_ENV = "SPIKEVISION_RUN_DIR"
@@ -72,6 +73,14 @@ def get_parser() -> argparse.ArgumentParser:
                       help="skip training; test the model (with -r: the resumed checkpoint)")
     p.add_argument("--validate-first", action="store_true",
                    help="run validation once before training and report its metrics")
+    p.add_argument("--dry-run", action="store_true",
+                   help="build the model and data, train 2 steps at batch 1 (fake data if the dataset is "
+                   "absent), print parameters, step time, peak memory and the estimate for the configured "
+                   "batch; writes no run directory (spikevision.cli.dry_run)")
+    p.add_argument("--dry-run-batch", type=int, default=1, metavar="N", help="batch of the --dry-run steps")
+    p.add_argument("--dry-run-steps", type=int, default=2, metavar="N", help="training steps of --dry-run")
+    p.add_argument("--dry-run-size", type=int, default=None, metavar="S",
+                   help="crop --dry-run's fake inputs to at most S×S pixels (a quick check of a big config)")
     return p
 
 
@@ -285,6 +294,9 @@ def default_callbacks(paths: RunPaths, model: pl.LightningModule, has_val: bool)
                          "params": {"batch_frequency": 500, "max_images": 8}},
         "nonfinite": {"target": "spikevision.callbacks.nonfinite_guard.NonFiniteGuard",
                       "params": {"action": "stop", "max_skips": 10}},
+        # per-layer firing rates at validation/test (no-op without spiking layers); curves PNG at fit end
+        "firing_rates": {"target": "spikevision.callbacks.firing_rates.FiringRates", "params": {}},
+        "training_curves": {"target": "spikevision.callbacks.training_curves.TrainingCurves", "params": {}},
     }
 
 
@@ -343,12 +355,20 @@ def save_after_failure(trainer: pl.Trainer, err: BaseException, path: Path) -> N
     """Save the state a failed fit reached. ``Trainer.save_checkpoint`` is a collective (every
     rank must call it, or the others wait forever), so under DDP it runs only for failures every
     rank meets at the same step (non-finite gradients, which the all-reduce shares); a failure of
-    one rank saves nothing rather than hanging the others."""
-    if trainer.global_step == 0:
-        return
+    one rank saves nothing rather than hanging the others. The process that launched the other
+    ranks (Lightning's launcher, rank 0) then ends them: they would wait in their next collective
+    until the process-group timeout (30 min; gloo notices the lost peer, NCCL does not)."""
+    import signal
+
     if trainer.world_size > 1 and not isinstance(err, NonFiniteError):
-        rank_zero_info(f"training failed on one rank; not saving (a save needs every rank). "
-                       f"Resume from the newest checkpoint in {path.parent}")
+        if trainer.global_step > 0:
+            rank_zero_info(f"training failed on one rank; not saving (a save needs every rank). "
+                           f"Resume from the newest checkpoint in {path.parent}")
+        launcher = trainer.strategy.launcher
+        if launcher is not None and getattr(launcher, "procs", None):
+            launcher.kill(getattr(signal, "SIGKILL", signal.SIGTERM))
+        return
+    if trainer.global_step == 0:
         return
     trainer.save_checkpoint(path)
     rank_zero_info(f"training failed; state saved to {path}")
@@ -409,6 +429,10 @@ def run(argv: Sequence[str] | None = None) -> RunResult:
     for key in ("model", "data"):
         if key not in config:
             raise ConfigError(f"the merged config has no '{key}' section (keys: {list(config.keys())})")
+    if opt.dry_run:  # before handoffs: a missing earlier stage gets a stand-in there
+        from spikevision.cli.dry_run import dry_run
+
+        return dry_run(config, opt.dry_run_batch, opt.dry_run_steps, opt.dry_run_size)  # type: ignore[return-value]
     resolve_handoffs(config)  # globs naming a previous stage → the concrete run, saved as such
     check_resolvable(config)  # a ${...} naming a missing key: say which, before building anything
     # the seed is saved with the config, so a resumed run keeps its data order (EpochShuffleSampler)
@@ -420,6 +444,7 @@ def run(argv: Sequence[str] | None = None) -> RunResult:
     trainer_cfg: dict[str, Any] = to_plain(lightning_cfg.get("trainer")) or {}
     check_trainer_args(trainer_cfg)
     model = instantiate_from_config(config.model, key_path="model")
+    set_snn_backend(model, config.get("snn_backend"))  # spikingjelly kernels: auto|cuda|triton|torch
     data = instantiate_from_config(config.data, key_path="data")
     scale_learning_rate(model, config, trainer_cfg)
     if paths.ckpt is None and is_first_process():  # a new run (DDP children reuse rank 0's)

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from spikevision.losses import PixelLoss
+from spikevision.models.compile import CompileSpec, compile_networks
 from spikevision.models.image_module import ImageOutputModule
 from spikevision.registry import instantiate_from_config
 from spikevision.snn import encode_input
@@ -26,6 +27,7 @@ class SnnReconModel(ImageOutputModule):
 
     ``network``: target/params of the SNN (default :class:`SnnUNet`); ``time_steps``: T;
     ``loss``: PixelLoss weights; ``input_transform``: ``log1p`` compresses event counts.
+    ``compile``: ``torch.compile`` the network (true or torch.compile options; :mod:`spikevision.models.compile`).
     ``learning_rate`` is replaced by the trainer CLI when the config sets ``model.base_learning_rate``.
     """
 
@@ -39,6 +41,7 @@ class SnnReconModel(ImageOutputModule):
         learning_rate: float = 1e-3,
         monitor: str = "val/psnr",
         monitor_mode: str = "max",
+        compile: CompileSpec = False,
     ) -> None:
         super().__init__(monitor, monitor_mode)
         self.save_hyperparameters()
@@ -50,6 +53,7 @@ class SnnReconModel(ImageOutputModule):
         self.input_coding = input_coding
         self.input_transform = input_transform
         self.learning_rate = learning_rate
+        compile_networks(self, compile, "net")
 
     def prepare_input(self, x: torch.Tensor) -> torch.Tensor:
         """Dataset input → multi-step tensor ``[T, B, C, H, W]``."""

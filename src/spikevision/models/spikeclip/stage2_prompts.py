@@ -19,6 +19,7 @@ import lightning.pytorch as pl
 import torch
 from torch import nn
 
+from spikevision.models.compile import CompileSpec, compile_networks
 from spikevision.models.spikeclip.artifacts import save_export
 from spikevision.models.spikeclip.degrade import Degrade
 from spikevision.models.spikeclip.guidance import ClipGuidance
@@ -51,6 +52,7 @@ class PromptLearnerModel(FrozenPreviousStage, pl.LightningModule):
         cache_coarse: bool = True,
         monitor: str = "val/hq_lq_acc",
         monitor_mode: str = "max",
+        compile: CompileSpec = False,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -64,6 +66,7 @@ class PromptLearnerModel(FrozenPreviousStage, pl.LightningModule):
         self.learning_rate, self.weight_decay = learning_rate, weight_decay
         self.export_path = export_path
         self.monitor, self.monitor_mode = monitor, monitor_mode
+        compile_networks(self, compile, "prompts")  # torch.compile (spikevision.models.compile)
         self.stage1_info = {k: stage1.get(k) for k in ("label_names", "input_spec")}
 
     def hq_batch(self, batch: Mapping[str, Any], n: int) -> torch.Tensor:

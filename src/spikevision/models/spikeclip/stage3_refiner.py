@@ -15,6 +15,7 @@ import torch
 
 from spikevision.losses import PixelLoss
 from spikevision.losses.infonce import quality_guided_loss
+from spikevision.models.compile import CompileSpec, compile_networks
 from spikevision.models.image_module import ImageOutputModule
 from spikevision.models.spikeclip.artifacts import save_export
 from spikevision.models.spikeclip.guidance import ClipGuidance
@@ -47,6 +48,7 @@ class RefinerModel(FrozenPreviousStage, ImageOutputModule):
         cache_coarse: bool = True,
         monitor: str = "val/clip_acc",
         monitor_mode: str = "max",
+        compile: CompileSpec = False,
         **old_names: Any,
     ) -> None:
         super().__init__(monitor, monitor_mode)
@@ -63,6 +65,7 @@ class RefinerModel(FrozenPreviousStage, ImageOutputModule):
         self.identity_weight, self.pixel_weight = float(identity_weight), float(pixel_weight)
         self.pixel = PixelLoss(1.0, 0.0)
         self.learning_rate, self.export_path = learning_rate, export_path
+        compile_networks(self, compile, "refiner")  # torch.compile (spikevision.models.compile)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Dataset input → refined image ``[B, 1, H, W]``."""

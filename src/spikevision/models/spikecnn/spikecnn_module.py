@@ -29,6 +29,7 @@ from typing import Any
 import torch
 
 from spikevision.losses.perceptual import VGGPerceptualLoss
+from spikevision.models.compile import CompileSpec, compile_networks
 from spikevision.models.image_module import ImageOutputModule
 from spikevision.registry import instantiate_from_config, renamed_arguments
 from spikevision.visualize import image_panels
@@ -74,6 +75,7 @@ class SpikeCnnModel(ImageOutputModule):
         betas: Sequence[float] = (0.5, 0.999),
         monitor: str = "val/psnr",
         monitor_mode: str = "max",
+        compile: CompileSpec = False,
         **old_names: Any,
     ) -> None:
         super().__init__(monitor, monitor_mode)
@@ -92,6 +94,7 @@ class SpikeCnnModel(ImageOutputModule):
             "network": network, "l2_weight": l2_weight, "vgg_weight": vgg_weight,
             "vgg": False if off else vgg, "loss_range": [float(v) for v in loss_range],
             "learning_rate": learning_rate, "betas": list(betas), "monitor": monitor, "monitor_mode": monitor_mode,
+            "compile": compile,
         })
         self.net = instantiate_from_config(network or DEFAULT_NETWORK, key_path="model.params.network")
         self.l2_weight = l2_weight
@@ -104,6 +107,7 @@ class SpikeCnnModel(ImageOutputModule):
         perceptual = VGGPerceptualLoss(**cfg) if self.vgg_weight > 0 else None
         # kept out of the module tree: frozen, not checkpointed, moved to the input's device on use
         object.__setattr__(self, "perceptual", perceptual)
+        compile_networks(self, compile, "net")  # torch.compile (spikevision.models.compile)
 
     @property
     def input_frames(self) -> int | None:

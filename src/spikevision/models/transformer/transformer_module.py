@@ -16,6 +16,7 @@ import lightning.pytorch as pl
 import torch
 from torch import nn
 
+from spikevision.models.compile import CompileSpec, compile_networks
 from spikevision.models.frozen_stage import FrozenStage
 from spikevision.registry import instantiate_from_config, renamed_arguments
 from spikevision.sample.tokens import sample_tokens
@@ -45,6 +46,7 @@ class SnnTransformerModel(FrozenStage, pl.LightningModule):
         monitor: str = "val/loss",
         monitor_mode: str = "min",
         log_samples: int = 8,
+        compile: CompileSpec = False,
         **old_names: Any,
     ) -> None:
         super().__init__()
@@ -66,6 +68,7 @@ class SnnTransformerModel(FrozenStage, pl.LightningModule):
         self.transformer = instantiate_from_config(cfg, key_path="model.params.network")
         self.learning_rate, self.weight_decay, self.betas = learning_rate, weight_decay, tuple(betas)
         self.monitor, self.monitor_mode, self.log_samples = monitor, monitor_mode, log_samples
+        compile_networks(self, compile, "transformer")  # torch.compile (spikevision.models.compile)
 
     # ---------------------------------------------------------------- tokens
     def cond_tokens(self, batch_size: int, labels: torch.Tensor | None = None) -> torch.Tensor:

@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
+from einops import rearrange
 from torch import nn
 
 from spikevision.snn.neurons import LIFNonlinearity, make_lif
-from spikevision.snn.time_distributed import TimeDistributed
+from spikevision.snn.time_distributed import TimeDistributed, merge_time, split_time
 
 
 def group_norm(channels: int, max_groups: int = 32) -> nn.GroupNorm:
@@ -63,13 +64,15 @@ class SnnAttnBlock(nn.Module):
         self.proj = TimeDistributed(nn.Conv2d(channels, channels, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        t, b, c, h, w = x.shape
+        t, _, c, h, _ = x.shape
         hn = self.norm(x)
-        q = self.q_lif(self.q(hn)).reshape(t * b, c, h * w)
-        k = self.k_lif(self.k(hn)).reshape(t * b, c, h * w)
-        v = self.v(hn).reshape(t * b, c, h * w)
+
+        def pixels(y: torch.Tensor) -> torch.Tensor:
+            return rearrange(y, "t b c h w -> (t b) c (h w)")
+
+        q, k, v = pixels(self.q_lif(self.q(hn))), pixels(self.k_lif(self.k(hn))), pixels(self.v(hn))
         weights = torch.bmm(q.transpose(1, 2), k) * c**-0.5  # [TB, HW(query), HW(key)]
-        out = torch.bmm(v, weights.transpose(1, 2)).reshape(t, b, c, h, w)
+        out = rearrange(torch.bmm(v, weights.transpose(1, 2)), "(t b) c (h w) -> t b c h w", t=t, h=h)
         return x + self.proj(out)
 
 
@@ -86,8 +89,7 @@ class SnnDownsample(nn.Module):
         if self.with_conv:
             x = nn.functional.pad(x, (0, 1, 0, 1))
             return self.conv(x)
-        t = x.shape[0]
-        return nn.functional.avg_pool2d(x.flatten(0, 1), 2).unflatten(0, (t, -1))
+        return split_time(nn.functional.avg_pool2d(merge_time(x), 2), x.shape[0])
 
 
 class SnnUpsample(nn.Module):
@@ -100,9 +102,7 @@ class SnnUpsample(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        t = x.shape[0]
-        x = nn.functional.interpolate(x.flatten(0, 1), scale_factor=2.0, mode="nearest")
-        x = x.unflatten(0, (t, -1))
+        x = split_time(nn.functional.interpolate(merge_time(x), scale_factor=2.0, mode="nearest"), x.shape[0])
         return self.conv(x) if self.conv is not None else x
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from einops import rearrange
 
 INPUT_CODINGS = ("direct", "bins")
 OUTPUT_DECODINGS = ("mean", "last", "membrane", "none")
@@ -11,7 +12,9 @@ OUTPUT_DECODINGS = ("mean", "last", "membrane", "none")
 def encode_input(x: torch.Tensor, coding: str, time_steps: int) -> torch.Tensor:
     """Turn a batch into a multi-step input.
 
-    - ``direct``: ``x`` is ``[B, C, H, W]`` (an image), repeated ``time_steps`` times.
+    - ``direct``: ``x`` is ``[B, C, H, W]`` (an image), repeated ``time_steps`` times as an
+      expanded view (no copy), so stateless layers before the first neuron run once
+      (:class:`~spikevision.snn.time_distributed.TimeDistributed`).
     - ``bins``: ``x`` is ``[B, T, C, H, W]`` (event/spike time bins); each bin is one time step
       (``T`` must equal ``time_steps``).
     Returns ``[T, B, C, H, W]``.
@@ -19,13 +22,13 @@ def encode_input(x: torch.Tensor, coding: str, time_steps: int) -> torch.Tensor:
     if coding == "direct":
         if x.dim() != 4:
             raise ValueError(f"'direct' coding expects [B, C, H, W], got shape {tuple(x.shape)}")
-        return x.unsqueeze(0).expand(time_steps, *x.shape).contiguous()
+        return x.unsqueeze(0).expand(time_steps, *x.shape)
     if coding == "bins":
         if x.dim() != 5:
             raise ValueError(f"'bins' coding expects [B, T, C, H, W], got shape {tuple(x.shape)}")
         if x.shape[1] != time_steps:
             raise ValueError(f"input has {x.shape[1]} time bins but the network runs T={time_steps}")
-        return x.transpose(0, 1).contiguous()
+        return rearrange(x, "b t c h w -> t b c h w").contiguous()
     raise ValueError(f"unknown input coding '{coding}'; choose from {INPUT_CODINGS}")
 
 

@@ -3,11 +3,22 @@
 Defaults are those of the temporal-codebook paper (BrainCog): tau=2, threshold 0.5, hard reset to 0
 with the reset detached from the graph, piecewise-quadratic surrogate with alpha=2.
 All neurons built here take tensors shaped ``[T, B, ...]`` (``step_mode='m'``).
+
+On CPU the multi-step LIF and I-LIF run a fused time loop (:class:`SnnLIFNode`,
+:class:`SnnILIFNode`): the forward writes the charged potentials ``H[t]`` into one buffer with
+in-place ops, and the backward is the hand-written BPTT recursion with everything that does not
+depend on the recursion (surrogate gradient, reset gradient, input scaling) computed for all T
+steps at once, so each step costs one fused multiply-add instead of an autograd graph of ~10 ops.
+Values equal spikingjelly's (same operation order in the charge), gradients to float rounding
+(``tests/test_snn_fused.py``). Under ``torch.compile`` they run spikingjelly's pure-torch
+reference loop instead, which inductor fuses into a few kernels. CUDA, ``store_v_seq``, explicit
+neuron precision and custom surrogates keep spikingjelly's own kernels; single-step mode
+(``'s'``) is spikingjelly's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -34,13 +45,231 @@ def make_surrogate(name: str, alpha: float) -> surrogate.SurrogateFunctionBase:
     return cls(alpha=alpha)
 
 
+def _bptt(grad_out: torch.Tensor | None, grad_v: torch.Tensor | None, h_seq: torch.Tensor,
+          local_grads: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | float]],
+          decay: float, input_scale: float, dtype: torch.dtype, gate: torch.Tensor | None = None,
+          v_threshold: float = 0.0) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Backward through ``H[t] = decay·V[t−1] + input_scale·X[t]``, ``V[t] = reset(H[t], S[t])``.
+
+    ``local_grads(H[t])`` returns (``dS/dH``, ``dV/dH``) of one step, ``dS/dH`` a new tensor.
+    ``dL/dH[t] = g_S[t]·dS/dH[t] + (g_V[t] + decay·dL/dH[t+1])·dV/dH[t]``; returns (``dL/dX``
+    ``[T, ...]``, ``dL/dV[0]``). With ``gate`` (the input ``X``), the output was ``X·S`` (the
+    LIF-nonlinearity): ``g_S = g·X`` and ``dL/dX`` gains ``g·S`` (``S = H ≥ v_threshold``). Run step by
+    step so each step's tensors stay in cache; ``None`` incoming gradients are zero.
+    """
+    grad_x = torch.empty(h_seq.shape, dtype=dtype, device=h_seq.device)
+    carry = None if grad_v is None else grad_v.float()  # dL/dV[t], flowing into step t
+    spike = torch.empty_like(h_seq[0]) if gate is not None else None
+    for t in range(h_seq.shape[0] - 1, -1, -1):
+        grad_h, reset_grad = local_grads(h_seq[t])
+        if grad_out is None:
+            grad_h.zero_()
+        else:
+            grad_h.mul_(grad_out[t])
+            if gate is not None:
+                grad_h.mul_(gate[t])
+        if carry is not None:
+            if isinstance(reset_grad, torch.Tensor):
+                grad_h.addcmul_(carry, reset_grad)
+            else:
+                grad_h.add_(carry, alpha=reset_grad)
+        torch.mul(grad_h, input_scale, out=grad_x[t])
+        if gate is not None and grad_out is not None:
+            grad_x[t].addcmul_(grad_out[t], torch.ge(h_seq[t], v_threshold, out=spike))
+        carry = grad_h.mul_(decay)
+    return grad_x, carry
+
+
+def _lif_local_grads(v_threshold: float, v_reset: float | None, detach_reset: bool, surrogate_id: int,
+                     alpha: float) -> Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | float]]:
+    """(``dS/dH``, ``dV/dH``) of one LIF step, as spikingjelly's CPU backward computes them."""
+    from spikingjelly._ops.surrogate import _SURROGATE_IDS, _surrogate_gradient
+
+    def surrogate_grad(h: torch.Tensor) -> torch.Tensor:
+        if surrogate_id == _SURROGATE_IDS["PiecewiseQuadratic"]:  # in place: (α − α²|x|)⁺
+            return torch.sub(h, v_threshold).abs_().mul_(-alpha * alpha).add_(alpha).clamp_min_(0)
+        return _surrogate_gradient(h - v_threshold, alpha, surrogate_id)
+
+    def local(h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | float]:
+        sg = surrogate_grad(h)
+        if v_reset is None:  # soft reset V = H − S·θ
+            return sg, 1.0 if detach_reset else 1.0 - v_threshold * sg
+        reset_grad = torch.lt(h, v_threshold, out=torch.empty_like(h))  # hard reset: 1 − S
+        if not detach_reset:
+            reset_grad.addcmul_(v_reset - h, sg)
+        return sg, reset_grad
+
+    return local
+
+
+class _FusedLIF(torch.autograd.Function):
+    """Multi-step LIF (spikingjelly's charge, fire, reset) with a hand-written backward.
+
+    ``gate=True`` returns ``X·S`` instead of ``S`` (the LIF-nonlinearity, one pass fewer and no
+    separate autograd node for the product).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x_seq: torch.Tensor, v: torch.Tensor, tau: float, decay_input: bool,
+                v_threshold: float, v_reset: float | None, detach_reset: bool, surrogate_id: int,
+                alpha: float, gate: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        x32 = x_seq.float()
+        v = v.float()
+        h_seq = torch.empty_like(x32, memory_format=torch.contiguous_format)
+        out = torch.empty_like(h_seq)
+        spike = torch.empty_like(h_seq[0]) if gate else None
+        reset_value = 0.0 if v_reset is None else v_reset
+        for t in range(x32.shape[0]):
+            h = h_seq[t]
+            s = spike if gate else out[t]
+            shifted = v if reset_value == 0.0 else v - reset_value
+            if decay_input:  # H = V + (X − (V − V_reset)) / tau, spikingjelly's order of operations
+                torch.sub(x32[t], shifted, out=h).div_(tau).add_(v)
+            else:  # H = V − (V − V_reset) / tau + X
+                torch.sub(v, shifted / tau, out=h).add_(x32[t])
+            torch.ge(h, v_threshold, out=s)  # float spikes (bool masks are slow on CPU)
+            if v_reset is None:  # S ∈ {0, 1}: every form below is exact
+                v = torch.sub(h, s, alpha=v_threshold)
+            elif v_reset == 0.0:
+                v = torch.addcmul(h, h, s, value=-1.0)
+            else:
+                v = torch.mul(1.0 - s, h).add_(s, alpha=v_reset)
+            if gate:
+                torch.mul(x32[t], s, out=out[t])
+        ctx.save_for_backward(h_seq, x_seq if gate else None)
+        ctx.config = (tau, decay_input, v_threshold, v_reset, detach_reset, surrogate_id, alpha)
+        ctx.in_dtype = x_seq.dtype
+        ctx.set_materialize_grads(False)
+        return out.to(x_seq.dtype), v
+
+    @staticmethod
+    def backward(ctx: Any, grad_out: torch.Tensor | None, grad_v: torch.Tensor | None) -> tuple:
+        h_seq, gate = ctx.saved_tensors
+        tau, decay_input, v_threshold, v_reset, detach_reset, surrogate_id, alpha = ctx.config
+        local = _lif_local_grads(v_threshold, v_reset, detach_reset, surrogate_id, alpha)
+        grad_x, grad_v0 = _bptt(grad_out, grad_v, h_seq, local, 1.0 - 1.0 / tau,
+                                1.0 / tau if decay_input else 1.0, ctx.in_dtype, gate, v_threshold)
+        return (grad_x, grad_v0, None, None, None, None, None, None, None, None)
+
+
+class _FusedILIF(torch.autograd.Function):
+    """Multi-step I-LIF (spikingjelly's integer LIF: ``S = round(clip(H/θ, 0, D))``, soft reset)."""
+
+    @staticmethod
+    def forward(ctx: Any, x_seq: torch.Tensor, v: torch.Tensor, tau: float, v_threshold: float,
+                max_count: float, grad_min: float, grad_max: float, detach_reset: bool,
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        x32 = x_seq.float()
+        v = v.float()
+        h_seq = torch.empty_like(x32, memory_format=torch.contiguous_format)
+        spikes = torch.empty_like(h_seq)
+        decay = 1 - 1 / tau
+        for t in range(x32.shape[0]):
+            h, s = h_seq[t], spikes[t]
+            torch.mul(v, decay, out=h).add_(x32[t])  # H = (1 − 1/tau)·V + X
+            torch.div(h, v_threshold, out=s).clamp_(0, max_count).round_()
+            v = h - s * v_threshold
+        ctx.save_for_backward(h_seq)
+        ctx.config = (tau, v_threshold, grad_min, grad_max, detach_reset)
+        ctx.in_dtype = x_seq.dtype
+        ctx.set_materialize_grads(False)
+        return spikes.to(x_seq.dtype), v
+
+    @staticmethod
+    def backward(ctx: Any, grad_spikes: torch.Tensor | None, grad_v: torch.Tensor | None) -> tuple:
+        (h_seq,) = ctx.saved_tensors
+        tau, v_threshold, grad_min, grad_max, detach_reset = ctx.config
+        inside = torch.empty_like(h_seq[0])
+
+        def local(h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | float]:
+            # rectangular window on H/θ (spikingjelly's MultiLevelSpikeCount), float masks
+            scaled = h / v_threshold
+            sg = torch.ge(scaled, grad_min, out=torch.empty_like(h)).mul_(torch.le(scaled, grad_max, out=inside))
+            if v_threshold != 1.0:
+                sg.div_(v_threshold)
+            return sg, 1.0 if detach_reset else 1.0 - v_threshold * sg
+
+        grad_x, grad_v0 = _bptt(grad_spikes, grad_v, h_seq, local, 1.0 - 1.0 / tau, 1.0, ctx.in_dtype)
+        return (grad_x, grad_v0, None, None, None, None, None, None)
+
+
+def _fusable(node: neuron.BaseNode, x_seq: torch.Tensor) -> bool:
+    return (x_seq.device.type == "cpu" and x_seq.dim() >= 2 and not node.store_v_seq
+            and getattr(node, "_neuron_precision", None) is None
+            and x_seq.dtype in (torch.float32, torch.bfloat16, torch.float16))
+
+
+def _initial_v(node: neuron.BaseNode, x_seq: torch.Tensor) -> torch.Tensor:
+    return node.materialize_states((x_seq,), tuple(node._memories.values()), "m")[0]
+
+
+class SnnLIFNode(neuron.LIFNode):
+    """spikingjelly's LIFNode with the fused CPU multi-step loop (module docstring)."""
+
+    def _fused(self, x_seq: torch.Tensor, gate: bool) -> torch.Tensor | None:
+        from spikingjelly._ops.surrogate import _surrogate_spec
+
+        spec = _surrogate_spec(self.surrogate_function)  # None: a custom surrogate
+        if spec is None or self.step_mode != "m" or not _fusable(self, x_seq):
+            return None
+        if torch.compiler.is_compiling():  # spikingjelly's pure-torch loop, which inductor fuses
+            from spikingjelly._ops.lif.reference import multi_step
+            from spikingjelly._ops.surrogate import _surrogate_spike
+
+            spikes, v, _ = multi_step(x_seq, _initial_v(self, x_seq), self.tau, self.decay_input,
+                                      self.v_threshold, self.v_reset,
+                                      lambda z: _surrogate_spike(z, spec[1], spec[0]), self.detach_reset)
+            self._memories["v"] = v
+            return x_seq * spikes if gate else spikes
+        out, v = _FusedLIF.apply(x_seq, _initial_v(self, x_seq), self.tau, self.decay_input,
+                                 float(self.v_threshold), None if self.v_reset is None else float(self.v_reset),
+                                 self.detach_reset, *spec, gate)
+        self._memories["v"] = v
+        self.v_seq = None
+        return out
+
+    def multi_step_forward(self, x_seq: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        out = None if args or kwargs else self._fused(x_seq, gate=False)
+        return super().multi_step_forward(x_seq, *args, **kwargs) if out is None else out
+
+    def gated(self, x: torch.Tensor) -> torch.Tensor:
+        """``x · LIF(x)`` (the LIF-nonlinearity) in one fused pass where possible; while the neuron
+        has forward hooks (a firing-rate monitor, spikevision.snn.firing) the spikes go through
+        ``self(x)`` so the hooks see them."""
+        out = None if self._forward_hooks or self._forward_pre_hooks else self._fused(x, gate=True)
+        return x * self(x) if out is None else out
+
+
+class SnnILIFNode(neuron.ILIFNode):
+    """spikingjelly's ILIFNode with the fused CPU multi-step loop (module docstring)."""
+
+    def multi_step_forward(self, x_seq: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        if args or kwargs or not _fusable(self, x_seq):
+            return super().multi_step_forward(x_seq, *args, **kwargs)
+        sf = self.surrogate_function
+        if torch.compiler.is_compiling():  # spikingjelly's pure-torch loop, which inductor fuses
+            from spikingjelly._ops.ilif.reference import multi_step
+
+            spikes, v, _ = multi_step(x_seq, _initial_v(self, x_seq), self.tau, float(sf.max_spike_count),
+                                      float(sf.grad_min), float(sf.grad_max), float(self.v_threshold),
+                                      self.detach_reset)
+            self.v = v
+            return spikes
+        spikes, v = _FusedILIF.apply(x_seq, _initial_v(self, x_seq), self.tau, float(self.v_threshold),
+                                     float(sf.max_spike_count), float(sf.grad_min), float(sf.grad_max),
+                                     self.detach_reset)
+        self.v = v
+        self.v_seq = None
+        return spikes
+
+
 def make_lif(config: Mapping[str, Any] | None = None) -> neuron.LIFNode:
     """A multi-step LIF neuron; ``config`` overrides keys of :data:`LIF_DEFAULTS`."""
     cfg = {**LIF_DEFAULTS, **(dict(config) if config else {})}
     unknown = set(cfg) - set(LIF_DEFAULTS)
     if unknown:
         raise ValueError(f"unknown LIF options {sorted(unknown)}; valid: {sorted(LIF_DEFAULTS)}")
-    return neuron.LIFNode(
+    return SnnLIFNode(
         tau=float(cfg["tau"]),
         v_threshold=float(cfg["v_threshold"]),
         v_reset=None if cfg["v_reset"] is None else float(cfg["v_reset"]),
@@ -88,7 +317,7 @@ def make_neuron(config: Mapping[str, Any] | None = None) -> neuron.BaseNode:
             raise ValueError(f"unknown I-LIF options {sorted(unknown)}; valid: {sorted(allowed)}")
         c = {**allowed, **cfg}
         levels = int(c["max_spike_count"])
-        return neuron.ILIFNode(tau=float(c["tau"]), v_threshold=float(c["v_threshold"]),
+        return SnnILIFNode(tau=float(c["tau"]), v_threshold=float(c["v_threshold"]),
                                surrogate_function=surrogate.MultiLevelSpikeCount(levels),
                                detach_reset=bool(c["detach_reset"]), step_mode="m")
     raise ValueError(f"unknown neuron kind '{kind}'; choose from {NEURON_KINDS}")
@@ -102,7 +331,10 @@ class LIFNonlinearity(nn.Module):
         self.lif = make_lif(lif)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.lif(x)
+        lif = self.lif
+        if isinstance(lif, SnnLIFNode) and not (lif._forward_hooks or lif._forward_pre_hooks):
+            return lif.gated(x)  # one fused pass; with hooks (firing-rate monitors) the module is called
+        return x * lif(x)
 
 
 def reset_states(module: nn.Module) -> None:

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-from spikingjelly.activation_based import neuron as sj_neuron
 from torch import nn
 
 from spikevision.models.jscc.gdn import GDN
@@ -38,24 +37,17 @@ def make_norm(kind: str, channels: int) -> nn.Module:
 class SpikingActivation(nn.Module):
     """A multi-step spiking neuron applied to folded ``[T*B, ...]`` tensors; output: spikes.
 
-    ``last_rate`` holds the mean output (firing rate; mean spike count for multi-level
-    neurons) of the latest forward pass, for monitoring.
+    On CPU the LIF and I-LIF neurons run spikevision's fused multi-step loop
+    (:mod:`spikevision.snn.neurons`); on CUDA spikingjelly's multi-step kernels.
     """
 
     def __init__(self, neuron: Mapping[str, Any] | None, time_steps: int) -> None:
         super().__init__()
         self.neuron = make_neuron(neuron)
         self.time_steps = time_steps
-        # spikingjelly 2.0's CPU path of the multi-step I-LIF is ~2.7× slower than stepping its
-        # single-step form (same values and gradients; benchmarks/bench_jscc.py); CUDA keeps the
-        # multi-step kernels
-        self.step_on_cpu = isinstance(self.neuron, sj_neuron.ILIFNode)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x_seq = split_time(x, self.time_steps)
-        if self.step_on_cpu and x.device.type == "cpu":
-            return torch.cat([self.neuron.single_step_forward(x_seq[t]) for t in range(self.time_steps)])
-        return merge_time(self.neuron(x_seq))
+        return merge_time(self.neuron(split_time(x, self.time_steps)))
 
 
 def make_activation(kind: str, channels: int, inverse: bool, neuron: Mapping[str, Any] | None,

@@ -25,6 +25,7 @@ from spikevision.snn import (
     reset_states,
 )
 from spikevision.snn.blocks import group_norm
+from spikevision.snn.time_distributed import once_per_time
 
 
 class SnnUNet(nn.Module):
@@ -92,10 +93,19 @@ class SnnUNet(nn.Module):
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         h_in, w_in = x.shape[-2:]
+        return self.readout(self.features(self.pad(x)), h_in, w_in)
+
+    def pad(self, x: torch.Tensor) -> torch.Tensor:
+        """Zero-pad H and W of ``[T, B, C, H, W]`` up to a multiple of ``2**(levels-1)``."""
         mult = 2 ** (self.levels - 1)
-        pad_h, pad_w = (-h_in) % mult, (-w_in) % mult
-        if pad_h or pad_w:
-            x = nn.functional.pad(x, (0, pad_w, 0, pad_h))
+        pad_h, pad_w = (-x.shape[-2]) % mult, (-x.shape[-1]) % mult
+        if not (pad_h or pad_w):
+            return x
+        return once_per_time(lambda y: nn.functional.pad(y, (0, pad_w, 0, pad_h)), x)  # keeps a repeat a view
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Padded ``[T, B, C_in, H, W]`` → spike-gated features ``[T, B, ch, H, W]`` of the last block
+        (neuron states carried, not reset: the network can also be stepped one time step at a time)."""
         h = self.conv_in(x)
         skips = []
         for stage in self.down:
@@ -106,5 +116,8 @@ class SnnUNet(nn.Module):
         for stage in self.up:
             h = stage.upsample(h)
             h = stage.blocks(torch.cat([h, skips.pop()], dim=2))
-        h = decode_output(self.act_out(self.norm_out(h)), self.decoding)
-        return torch.sigmoid(self.conv_out(h))[..., :h_in, :w_in]
+        return self.act_out(self.norm_out(h))
+
+    def readout(self, h: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        """Decode ``[T, B, ch, H, W]`` over time, 3×3 conv, sigmoid, crop to ``height × width``."""
+        return torch.sigmoid(self.conv_out(decode_output(h, self.decoding)))[..., :height, :width]

@@ -18,9 +18,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
+from einops import rearrange
 from torch import nn
 
 from spikevision.snn import make_lif, reset_states
+from spikevision.snn.time_distributed import once_per_time
 
 KV = tuple[torch.Tensor, torch.Tensor]
 
@@ -40,24 +42,23 @@ class SnnCausalSelfAttention(nn.Module):
         self.n_head, self.softmax = n_head, softmax
 
     def _heads(self, x: torch.Tensor) -> torch.Tensor:
-        t, b, l, c = x.shape
-        return x.view(t, b, l, self.n_head, c // self.n_head).transpose(2, 3)  # [T, B, nh, L, hs]
+        return rearrange(x, "t b l (nh hs) -> t b nh l hs", nh=self.n_head)
 
     def forward(self, x: torch.Tensor, past: KV | None = None) -> tuple[torch.Tensor, KV]:
-        t, b, l, c = x.shape
-        q = self._heads(self.q_lif(self.query(x)))
-        k = self._heads(self.k_lif(self.key(x)))
-        v = self._heads(self.v_lif(self.value(x)))
+        l, c = x.shape[-2:]
+        q = self._heads(self.q_lif(once_per_time(self.query, x)))
+        k = self._heads(self.k_lif(once_per_time(self.key, x)))
+        v = self._heads(self.v_lif(once_per_time(self.value, x)))
         if past is not None:
             k, v = torch.cat([past[0], k], dim=-2), torch.cat([past[1], v], dim=-2)
         offset = k.shape[-2] - l
         att = (q @ k.transpose(-1, -2)) * (c // self.n_head) ** -0.5  # [T, B, nh, L, L_k]
-        future = torch.ones(l, k.shape[-2], dtype=torch.bool, device=x.device).triu(offset + 1)
         if self.softmax:
+            future = torch.ones(l, k.shape[-2], dtype=torch.bool, device=x.device).triu(offset + 1)
             att = att.masked_fill(future, float("-inf")).softmax(-1)
-        else:
-            att = att.masked_fill(future, 0.0)
-        y = (self.attn_drop(att) @ v).transpose(2, 3).reshape(t, b, l, c)
+        else:  # future weights set to 0 (tril: a bool masked_fill is far slower on CPU)
+            att = att.tril(offset)
+        y = rearrange(self.attn_drop(att) @ v, "t b nh l hs -> t b l (nh hs)")
         return self.resid_drop(self.proj(y)), (k, v)
 
 
@@ -73,7 +74,7 @@ class SnnBlock(nn.Module):
                                  nn.Dropout(resid_pdrop))
 
     def forward(self, x: torch.Tensor, past: KV | None = None) -> tuple[torch.Tensor, KV]:
-        a, present = self.attn(self.ln1(x), past)
+        a, present = self.attn(once_per_time(self.ln1, x), past)
         x = x + a
         return x + self.mlp(self.ln2(x)), present
 

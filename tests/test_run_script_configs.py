@@ -198,7 +198,8 @@ def test_run_script_merges_to_the_same_config_as_before(script):
               if old.get(k, "<absent>") != new.get(k, "<absent>")}
     assert not differ, differ
     # a user's `dataset_root=...` (or any handle) must still reach every place it reached before
-    leaves = [k for h in handles for k in _flat({h: before["config"][h]})]
+    # (string leaves: roots, names, paths; a probe string in an integer field is refused by design)
+    leaves = [k for h in handles for k, v in _flat({h: before["config"][h]}).items() if isinstance(v, str)]
     for handle in leaves:
         probe = merge_configs(run.configs, [*run.overrides, f"{handle}=/probe"])
         old_probe = OmegaConf.merge(OmegaConf.create(before["config"]), OmegaConf.from_dotlist([f"{handle}=/probe"]))

@@ -86,11 +86,14 @@ def run(argv: Sequence[str] | None = None) -> dict[str, Path | None]:
         else:
             from spikevision.cli import demo_spikeclip
 
-            outputs[part] = demo_spikeclip.run([])
+            for variant, table in demo_spikeclip.run([]).items():
+                outputs[f"{part} {variant}"] = table
+            timings.update({name: time.time() - start for name in outputs if name.startswith(part)})
+            continue
         timings[part] = time.time() - start
     print("\n=== spikevision demo: outputs ===")
     for part, path in outputs.items():
-        print(f"{part:11s} ({timings[part] / 60:4.1f} min): {path}")
+        print(f"{part:22s} ({timings[part] / 60:4.1f} min): {path}")
     return outputs
 
 

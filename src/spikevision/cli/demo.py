@@ -4,7 +4,7 @@
    and after training and the path of a PNG grid (events | reconstruction | ground truth).
 2. ``generation``: spiking VQ-VAE (temporal codebook) → spiking prior → sampled event GIFs.
 3. ``spikeclip``: embedded CLIP (stage 0) → CLIP-guided SNN (1) → HQ/LQ prompts (2) →
-   quality-guided refinement (3) → evaluation table.
+   quality-guided refinement (3) → evaluation table, for the supervised and the CLIP-only stage 1.
 
 ``jscc`` (stereo JSCC: CNN, matched SNN, SNR sweep; ≈ 4 min estimated from the step times) runs only when asked for
 (``--only jscc``, ``make demo-jscc``), so that ``make demo`` stays under 20 minutes.
@@ -24,7 +24,8 @@ from spikevision.cli.console import console_main, parse_with_overrides
 from spikevision.cli.launch_scripts import script_arguments
 from spikevision.cli.train import run as train_run
 
-DEMO_SCRIPT = "stage_1/run_snn_recon_ndigits.sh"  # the demo trains what this run script launches
+DEMO_SCRIPT = "stage_1/run_snn_recon_ndigits.sh"  # the demo trains what this run script launches,
+DEMO_EPOCHS = ["lightning.trainer.max_epochs=5"]  # shortened from its 8 so that `make demo` stays under 20 min
 
 
 def latest(folder: Path, pattern: str) -> Path | None:
@@ -34,7 +35,7 @@ def latest(folder: Path, pattern: str) -> Path | None:
 
 def demo_recon(argv: list[str]) -> Path | None:
     """Train the reconstruction demo; print before/after metrics; return the grid's path."""
-    result = train_run([*script_arguments(DEMO_SCRIPT), "-n", "demo", "--validate-first", *argv])
+    result = train_run([*script_arguments(DEMO_SCRIPT), "-n", "demo", "--validate-first", *DEMO_EPOCHS, *argv])
     before, after = result.validate_before, result.validate_after
     print("\n=== spikevision demo: spiking event → image reconstruction on N-Digits ===")
     for name in ("psnr", "ssim"):

@@ -76,6 +76,26 @@ def image_panels(
     return out
 
 
+def pyplot():
+    """matplotlib's pyplot on the Agg backend (no display needed; training runs write PNGs)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: str | Path, pad: float = 1.08) -> Path:
+    """Lay out, write (PNG, 100 dpi; parent folders made) and close a matplotlib figure."""
+    path = Path(path)
+    fig.tight_layout(pad=pad)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    pyplot().close(fig)
+    return path
+
+
 def titled_columns(tiles: Sequence[torch.Tensor], titles: Sequence[str], path: str | Path,
                    scale: float = 1.2) -> Path:
     """A figure of image columns under their titles (e.g. input | stage 1 | stage 3 | ground truth).
@@ -83,11 +103,7 @@ def titled_columns(tiles: Sequence[torch.Tensor], titles: Sequence[str], path: s
     ``tiles``: one ``[N, 3, H, W]`` tensor in [0, 1] per column (the same N); ``titles``: one
     string per column (may hold a newline). Written as a PNG (matplotlib, Agg) to ``path``.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     if len(tiles) != len(titles) or not tiles:
         raise ValueError(f"titled_columns needs one title per column, got {len(tiles)} columns, {len(titles)} titles")
     rows = tiles[0].shape[0]
@@ -99,9 +115,4 @@ def titled_columns(tiles: Sequence[torch.Tensor], titles: Sequence[str], path: s
             ax.set_xticks([])
             ax.set_yticks([])
         axes[0][c].set_title(title, fontsize=8)
-    fig.tight_layout(pad=0.2)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, pad=0.2)

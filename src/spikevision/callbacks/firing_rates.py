@@ -25,16 +25,14 @@ import numpy as np
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from spikevision.snn.firing import FiringRateMonitor
+from spikevision.visualize import pyplot, save_figure
 
 log = logging.getLogger(__name__)
 
 
 def plot_firing_rates(rates: dict[str, float], out: Path, title: str = "") -> Path:
     """Horizontal bar chart of ``{layer: rate}`` written to ``out`` (PNG); returns ``out``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     names = list(rates)
     fig, ax = plt.subplots(figsize=(7.0, 1.2 + 0.22 * len(names)))
@@ -48,11 +46,7 @@ def plot_firing_rates(rates: dict[str, float], out: Path, title: str = "") -> Pa
     ax.legend(fontsize=8, loc="lower right")
     if title:
         ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)
 
 
 class FiringRates(pl.Callback):

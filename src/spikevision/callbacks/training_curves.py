@@ -21,6 +21,8 @@ from pathlib import Path
 import lightning.pytorch as pl
 from lightning.pytorch.loggers import CSVLogger
 
+from spikevision.visualize import pyplot, save_figure
+
 log = logging.getLogger(__name__)
 
 
@@ -52,10 +54,7 @@ def group_name(metric: str) -> str:
 
 def plot_curves(series: dict[str, list[tuple[int, float]]], out: Path, title: str = "") -> Path | None:
     """One panel per metric group; None when there is nothing to plot."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     groups: dict[str, list[str]] = defaultdict(list)
     for name in sorted(series):
@@ -80,11 +79,7 @@ def plot_curves(series: dict[str, list[tuple[int, float]]], out: Path, title: st
         ax.axis("off")
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)
 
 
 class TrainingCurves(pl.Callback):

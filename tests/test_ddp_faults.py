@@ -150,7 +150,8 @@ def _stub_trainer(world_size: int, step: int, procs: list) -> types.SimpleNamesp
     launcher.kill = launcher.killed.append
     saved: list[Path] = []
     return types.SimpleNamespace(world_size=world_size, global_step=step, saved=saved,
-                                 save_checkpoint=saved.append, strategy=types.SimpleNamespace(launcher=launcher))
+                                 save_checkpoint=lambda path, weights_only=None: saved.append(path),
+                                 strategy=types.SimpleNamespace(launcher=launcher))
 
 
 def test_a_failure_on_one_rank_saves_nothing_and_the_launcher_ends_the_ranks_it_started(tmp_path):
@@ -194,7 +195,8 @@ def test_signal_flags_are_or_ed_over_ranks_so_every_rank_saves_and_stops_togethe
         return tensor + other
 
     saved: list[Path] = []
-    trainer = types.SimpleNamespace(world_size=2, global_step=5, save_checkpoint=saved.append,
+    trainer = types.SimpleNamespace(world_size=2, global_step=5,
+                                    save_checkpoint=lambda path, weights_only=None: saved.append(path),
                                     state=types.SimpleNamespace(fn=TrainerFn.FITTING),
                                     strategy=types.SimpleNamespace(root_device=torch.device("cpu"), reduce=reduce))
     cb = SignalCheckpoint(str(tmp_path), check_every_n_batches=2)

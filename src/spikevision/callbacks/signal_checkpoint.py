@@ -120,7 +120,7 @@ class SignalCheckpoint(pl.Callback):
 
     def _save(self, trainer: pl.Trainer, why: str) -> None:
         path = self.dirpath / "last.ckpt"
-        trainer.save_checkpoint(path)
+        trainer.save_checkpoint(path, weights_only=False)  # full state: optimizer, loops, callbacks
         rank_zero_info(f"{why}: saved checkpoint {path} at step {trainer.global_step}")
 
     def _act(self, trainer: pl.Trainer, usr1: bool = True) -> None:

@@ -370,7 +370,7 @@ def save_after_failure(trainer: pl.Trainer, err: BaseException, path: Path) -> N
         return
     if trainer.global_step == 0:
         return
-    trainer.save_checkpoint(path)
+    trainer.save_checkpoint(path, weights_only=False)
     rank_zero_info(f"training failed; state saved to {path}")
 
 
@@ -492,7 +492,7 @@ def run(argv: Sequence[str] | None = None) -> RunResult:
                 raise
             if trainer.interrupted:
                 return result
-            trainer.save_checkpoint(paths.ckptdir / "last.ckpt")
+            trainer.save_checkpoint(paths.ckptdir / "last.ckpt", weights_only=False)  # resumable
             if has_val:
                 result.validate_after = {k: float(v) for k, v in trainer.callback_metrics.items()
                                          if k.startswith("val/")}

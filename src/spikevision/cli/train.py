@@ -449,9 +449,8 @@ def run(argv: Sequence[str] | None = None) -> RunResult:
     scale_learning_rate(model, config, trainer_cfg)
     if paths.ckpt is None and is_first_process():  # a new run (DDP children reuse rank 0's)
         paths.logdir = claim_run_dir(paths.logdir)
-    if is_first_process():
+    if is_first_process():  # one process per run dir; temporaries of a save killed mid-write (a resumed run's)
         lock_run_dir(paths.logdir)
-    if is_first_process():  # temporaries of a save killed mid-write (a resumed run's)
         remove_stale_temporaries(paths.ckptdir)
     os.environ[RUN_DIR_ENV] = str(paths.logdir)
 

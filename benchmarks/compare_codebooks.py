@@ -9,7 +9,8 @@ stage-1 PSNR, event F1 and reconstruction class accuracy; the share of samples c
 confidence ≥ 0.9, the largest class share, FID/KID in the classifier's feature space, and the
 consecutive-frame correlation of samples next to the real data's.
 
-Usage: python benchmarks/compare_codebooks.py [--lengths 3:4 9:12] [--samples 512] [--json F] [--markdown F]
+Usage: python benchmarks/compare_codebooks.py [--lengths 3:4 6:8] [--samples 512] [--json F] [--markdown F]
+(default: the run scripts' own lengths)
 """
 
 from __future__ import annotations
@@ -20,18 +21,24 @@ import time
 from pathlib import Path
 
 from spikevision.cli.generation_evaluate import MARKDOWN_HEADER, evaluate_generator, markdown_row
-from spikevision.cli.launch_scripts import script_arguments
+from spikevision.cli.launch_scripts import merged_config, script_arguments
 from spikevision.cli.train import run as train
 from spikevision.data.ndigits import NDigits
 
 REPO = Path(__file__).resolve().parents[1]
 REP = {"kind": "frames", "num_bins": 4}
+STAGE1, STAGE2 = "stage_1/run_snn_vqvae_ndigits.sh", "stage_2/run_snn_transformer_ndigits.sh"
+
+
+def script_lengths() -> str:
+    """``E1:E2``: the epochs the two run scripts train."""
+    return ":".join(str(merged_config([f"train/{s}"]).lightning.trainer.max_epochs) for s in (STAGE1, STAGE2))
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--lengths", nargs="+", default=["3:4"], metavar="E1:E2",
-                   help="training lengths: stage-1 epochs:stage-2 epochs (the run scripts: 3:4)")
+    p.add_argument("--lengths", nargs="+", default=None, metavar="E1:E2",
+                   help="training lengths: stage-1 epochs:stage-2 epochs (default: the run scripts')")
     p.add_argument("--codebooks", nargs="+", default=["temporal", "vanilla"], choices=("temporal", "vanilla"))
     p.add_argument("--samples", type=int, default=512)
     p.add_argument("--logdir", default="logs/compare_codebooks")
@@ -40,15 +47,15 @@ def main() -> None:
     opt = p.parse_args()
     val = NDigits("validation", representation=REP)
     results: dict[str, dict] = {}
-    for length in opt.lengths:
+    for length in opt.lengths or [script_lengths()]:
         e1, e2 = (int(v) for v in length.split(":"))
         for codebook in opt.codebooks:
             suffix = "_vanilla" if codebook == "vanilla" else ""
             start = time.time()
-            s1 = train([*script_arguments(f"stage_1/run_snn_vqvae_ndigits{suffix}.sh"),
+            s1 = train([*script_arguments(STAGE1.replace(".sh", f"{suffix}.sh")),
                         "-l", opt.logdir, "-n", f"vq_{codebook}_{e1}", "--no-test",
                         f"lightning.trainer.max_epochs={e1}", "lightning.trainer.enable_progress_bar=false"])
-            s2 = train([*script_arguments(f"stage_2/run_snn_transformer_ndigits{suffix}.sh"),
+            s2 = train([*script_arguments(STAGE2.replace(".sh", f"{suffix}.sh")),
                         "-l", opt.logdir, "-n", f"prior_{codebook}_{e2}", "--no-test",
                         f"lightning.trainer.max_epochs={e2}", "lightning.trainer.enable_progress_bar=false",
                         f"model.params.first_stage.run={s1.logdir}"])

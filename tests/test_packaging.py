@@ -273,6 +273,9 @@ def test_demo_generation_passes_logdir_and_overrides_to_both_runs(monkeypatch, t
         assert argv[0] == "--base" and argv[-3:] == ["lightning.trainer.max_epochs=1", "-l", str(tmp_path)]
         launched = script_arguments(f"stage_{1 if 'vqvae' in script else 2}/{script}")
         assert argv[:len(launched)] == launched
+        # the demo's shortened length comes before the user's overrides (which win)
+        shortened = demo_generation.DEMO_EPOCHS[f"stage_{1 if 'vqvae' in script else 2}/{script}"]
+        assert argv.index(shortened[0]) < argv.index("lightning.trainer.max_epochs=1")
 
 
 # ---- where the configs are: spikevision.resources, in a checkout and in a non-editable install

@@ -93,10 +93,17 @@ def renamed(stored: dict[str, Any]) -> dict[str, Any]:
 
 # ---- intended value changes since the stored configs: script → {dotted key under the (renamed)
 # config: (stored value, value now)}, each with its reason; the stored value must match
+# (ABSENT: a key the stored config did not have)
+ABSENT = object()
 _SPIKLING_VGG = "SpikeCnnModel follows spikling's loss (issue 9): VGG fed un-normalised [-1, 1] images"
 _VGG_REQUIRED = "a missing VGG19 stops the build (no silent 'auto' fallback)"
 _DISC_START = ("the reference compares its 30001 with global_step, two per VQ-GAN batch: the discriminator "
                "starts at batch 15,000, not 30,001 (issue 13); stated in batches, the image logger's unit")
+_NDIGITS_STEPS = ("N-Digits CPU runs: batch 8 at the same learning rate gives 4x the optimizer steps for the same "
+                  "CPU time; batch 32 for 3 epochs left the reconstructions unrecognisable (issue 9)")
+_NDIGITS_CODES = ("at batch 32 only ~7 of the 128 codes were in use (perplexity 5-7); restarting dead codes "
+                  "every 50 batches uses all of them (issue 9)")
+S1_EPOCHS, S2_BASE_LR, S2_EPOCHS = 6, 1.25e-4, 8
 INTENDED_CHANGES: dict[str, dict[str, tuple[Any, Any, str]]] = {
     "train/stage_1/run_spikeclip_ndigits.sh": {
         "model.params.class_weight": (1.0, 0.1, "at 1 the InfoNCE term keeps the pixel loss from falling: "
@@ -111,6 +118,17 @@ INTENDED_CHANGES: dict[str, dict[str, tuple[Any, Any, str]]] = {
         "model.params.loss.params.disc_start": (30001, 15000, _DISC_START),
         "model.params.loss.params.disc_start_unit": ("step", "batch", _DISC_START),
     } for v in ("", "_vanilla")},
+    **{f"train/stage_1/run_snn_vqvae_ndigits{v}.sh": {
+        "data.params.batch_size": (32, 8, _NDIGITS_STEPS),
+        "model.base_learning_rate": (2.0e-5, 8.0e-5, _NDIGITS_STEPS),
+        "model.params.dead_code_restart": (ABSENT, {"enabled": True, "every_n_batches": 50}, _NDIGITS_CODES),
+        "lightning.trainer.max_epochs": (3, S1_EPOCHS, _NDIGITS_STEPS),
+    } for v in ("", "_vanilla", "_image", "_image_vanilla")},
+    **{f"train/stage_2/run_snn_transformer_ndigits{v}.sh": {
+        "data.params.batch_size": (32, 8, _NDIGITS_STEPS),
+        "model.base_learning_rate": (1.5e-5, S2_BASE_LR, _NDIGITS_STEPS),
+        "lightning.trainer.max_epochs": (4, S2_EPOCHS, _NDIGITS_STEPS),
+    } for v in ("", "_vanilla", "_image", "_image_vanilla")},
     **{f"train/stage_1/run_spikecnn_{name}.sh": {
         "model.params.vgg.weights": ("auto", "imagenet", _VGG_REQUIRED),
         "model.params.vgg.normalize": (True, False, _SPIKLING_VGG),
@@ -124,7 +142,11 @@ def _with_intended_changes(script: str, entry: dict[str, Any]) -> dict[str, Any]
         node = entry["config"]
         for k in parents:
             node = node[k]
-        assert node[last] == was, f"{script}: INTENDED_CHANGES[{dotted!r}] expects {was!r}, stored {node[last]!r}"
+        if was is ABSENT:
+            assert last not in node, f"{script}: INTENDED_CHANGES[{dotted!r}] adds a key the stored config has"
+        else:
+            assert node[last] == was, (f"{script}: INTENDED_CHANGES[{dotted!r}] expects {was!r}, "
+                                       f"stored {node[last]!r}")
         node[last] = copy.deepcopy(now)
     return entry
 

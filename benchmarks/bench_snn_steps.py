@@ -71,7 +71,7 @@ def stepped(net: nn.Module, fn: Callable[[], torch.Tensor]) -> torch.Tensor:
 def vqvae_case() -> Case:
     from spikevision.models.vqvae import SnnVQModel
 
-    batch, steps, size = 32, 4, 32
+    batch, steps, size = 8, 4, 32  # snn_vqvae_small's batch
     x = (torch.rand(batch, steps, 2, size, size, generator=torch.Generator().manual_seed(1)) > 0.8).float() * 2 - 1
 
     def build() -> nn.Module:

@@ -6,10 +6,12 @@ All neurons built here take tensors shaped ``[T, B, ...]`` (``step_mode='m'``).
 
 On CPU the multi-step LIF and I-LIF run a fused time loop (:class:`SnnLIFNode`,
 :class:`SnnILIFNode`): the forward writes the charged potentials ``H[t]`` into one buffer with
-in-place ops, and the backward is the hand-written BPTT recursion with everything that does not
-depend on the recursion (surrogate gradient, reset gradient, input scaling) computed for all T
-steps at once, so each step costs one fused multiply-add instead of an autograd graph of ~10 ops.
-Values equal spikingjelly's (same operation order in the charge), gradients to float rounding
+in-place ops, and the backward is the hand-written BPTT recursion, a few in-place passes per step
+instead of an autograd graph of ~10 ops. Both run step by step into buffers allocated once per
+call (not a fresh tensor per step and operation), a fresh (reset) state is not
+materialised (the first charge skips the terms in ``V``), ``θ = 1`` skips the I-LIF's divisions,
+and the decay of the backward carry is folded into the next step's multiply-add. Values equal
+spikingjelly's (same operation order in the charge), gradients to float rounding
 (``tests/test_snn_fused.py``). Under ``torch.compile`` they run spikingjelly's pure-torch
 reference loop instead, which inductor fuses into a few kernels. CUDA, ``store_v_seq``, explicit
 neuron precision and custom surrogates keep spikingjelly's own kernels; single-step mode
@@ -46,22 +48,32 @@ def make_surrogate(name: str, alpha: float) -> surrogate.SurrogateFunctionBase:
 
 
 def _bptt(grad_out: torch.Tensor | None, grad_v: torch.Tensor | None, h_seq: torch.Tensor,
-          local_grads: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | float]],
+          local_grads: Callable[[torch.Tensor, torch.Tensor], torch.Tensor | float],
           decay: float, input_scale: float, dtype: torch.dtype, gate: torch.Tensor | None = None,
-          v_threshold: float = 0.0) -> tuple[torch.Tensor, torch.Tensor | None]:
+          v_threshold: float = 0.0, need_grad_v: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Backward through ``H[t] = decay·V[t−1] + input_scale·X[t]``, ``V[t] = reset(H[t], S[t])``.
 
-    ``local_grads(H[t])`` returns (``dS/dH``, ``dV/dH``) of one step, ``dS/dH`` a new tensor.
+    ``local_grads(H[t], out)`` writes ``dS/dH`` of one step into ``out`` and returns ``dV/dH`` (a
+    float, or a tensor valid until the next call).
     ``dL/dH[t] = g_S[t]·dS/dH[t] + (g_V[t] + decay·dL/dH[t+1])·dV/dH[t]``; returns (``dL/dX``
-    ``[T, ...]``, ``dL/dV[0]``). With ``gate`` (the input ``X``), the output was ``X·S`` (the
-    LIF-nonlinearity): ``g_S = g·X`` and ``dL/dX`` gains ``g·S`` (``S = H ≥ v_threshold``). Run step by
-    step so each step's tensors stay in cache; ``None`` incoming gradients are zero.
+    ``[T, ...]``, ``dL/dV[0]`` or ``None`` without ``need_grad_v``). With ``gate`` (the input ``X``),
+    the output was ``X·S`` (the LIF-nonlinearity): ``g_S = g·X`` and ``dL/dX`` gains ``g·S``
+    (``S = H ≥ v_threshold``). Run step by step so each step's tensors stay in cache, into buffers
+    allocated once per call; the decay is applied inside
+    the next step's multiply-add (``carry·k``), not as a pass of its own. ``None`` incoming
+    gradients are zero.
     """
-    grad_x = torch.empty(h_seq.shape, dtype=dtype, device=h_seq.device)
-    carry = None if grad_v is None else grad_v.float()  # dL/dV[t], flowing into step t
+    grad_x = torch.empty_like(h_seq, dtype=dtype)  # the layout of H (channels-last stays so)
+    carry, k = (None, 1.0) if grad_v is None else (grad_v.float(), 1.0)  # dL/dV[t] = k·carry
+    # dL/dX[t] can carry the recursion (full precision, no X·S term): then it is dL/dH[t] itself
+    # (input_scale 1) or input_scale·dL/dH[t]; otherwise two scratch buffers alternate
+    via_grad_x = gate is None and grad_x.dtype == h_seq.dtype
+    direct = via_grad_x and input_scale == 1.0
+    scratch = [] if direct else [torch.empty_like(h_seq[0]) for _ in range(1 if via_grad_x else 2)]
     spike = torch.empty_like(h_seq[0]) if gate is not None else None
-    for t in range(h_seq.shape[0] - 1, -1, -1):
-        grad_h, reset_grad = local_grads(h_seq[t])
+    for i, t in enumerate(range(h_seq.shape[0] - 1, -1, -1)):
+        grad_h = grad_x[t] if direct else scratch[i % len(scratch)]
+        reset_grad = local_grads(h_seq[t], grad_h)
         if grad_out is None:
             grad_h.zero_()
         else:
@@ -70,34 +82,46 @@ def _bptt(grad_out: torch.Tensor | None, grad_v: torch.Tensor | None, h_seq: tor
                 grad_h.mul_(gate[t])
         if carry is not None:
             if isinstance(reset_grad, torch.Tensor):
-                grad_h.addcmul_(carry, reset_grad)
+                grad_h.addcmul_(carry, reset_grad, value=k)
             else:
-                grad_h.add_(carry, alpha=reset_grad)
+                grad_h.add_(carry, alpha=k * reset_grad)
+        if direct:
+            carry, k = grad_h, decay
+            continue
         torch.mul(grad_h, input_scale, out=grad_x[t])
         if gate is not None and grad_out is not None:
             grad_x[t].addcmul_(grad_out[t], torch.ge(h_seq[t], v_threshold, out=spike))
-        carry = grad_h.mul_(decay)
-    return grad_x, carry
+        if via_grad_x:
+            carry, k = grad_x[t], decay / input_scale
+        else:
+            carry, k = grad_h, decay  # the other scratch buffer is written next
+    return grad_x, (carry * k if need_grad_v and carry is not None else None)
 
 
 def _lif_local_grads(v_threshold: float, v_reset: float | None, detach_reset: bool, surrogate_id: int,
-                     alpha: float) -> Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor | float]]:
-    """(``dS/dH``, ``dV/dH``) of one LIF step, as spikingjelly's CPU backward computes them."""
+                     alpha: float) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor | float]:
+    """``local(H, out)``: ``dS/dH`` of one LIF step into ``out``, returns ``dV/dH``, as spikingjelly's
+    CPU backward computes them."""
     from spikingjelly._ops.surrogate import _SURROGATE_IDS, _surrogate_gradient
 
-    def surrogate_grad(h: torch.Tensor) -> torch.Tensor:
-        if surrogate_id == _SURROGATE_IDS["PiecewiseQuadratic"]:  # in place: (α − α²|x|)⁺
-            return torch.sub(h, v_threshold).abs_().mul_(-alpha * alpha).add_(alpha).clamp_min_(0)
-        return _surrogate_gradient(h - v_threshold, alpha, surrogate_id)
+    reset_buffer: list[torch.Tensor] = []
 
-    def local(h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | float]:
-        sg = surrogate_grad(h)
+    def buffer(h: torch.Tensor) -> torch.Tensor:
+        if not reset_buffer:
+            reset_buffer.append(torch.empty_like(h))
+        return reset_buffer[0]
+
+    def local(h: torch.Tensor, out: torch.Tensor) -> torch.Tensor | float:
+        if surrogate_id == _SURROGATE_IDS["PiecewiseQuadratic"]:  # in place: (α − α²|x|)⁺
+            torch.sub(h, v_threshold, out=out).abs_().mul_(-alpha * alpha).add_(alpha).clamp_min_(0)
+        else:
+            out.copy_(_surrogate_gradient(h - v_threshold, alpha, surrogate_id))
         if v_reset is None:  # soft reset V = H − S·θ
-            return sg, 1.0 if detach_reset else 1.0 - v_threshold * sg
-        reset_grad = torch.lt(h, v_threshold, out=torch.empty_like(h))  # hard reset: 1 − S
+            return 1.0 if detach_reset else torch.mul(out, -v_threshold, out=buffer(h)).add_(1.0)
+        reset_grad = torch.lt(h, v_threshold, out=buffer(h))  # hard reset: 1 − S
         if not detach_reset:
-            reset_grad.addcmul_(v_reset - h, sg)
-        return sg, reset_grad
+            reset_grad.addcmul_(v_reset - h, out)
+        return reset_grad
 
     return local
 
@@ -106,34 +130,44 @@ class _FusedLIF(torch.autograd.Function):
     """Multi-step LIF (spikingjelly's charge, fire, reset) with a hand-written backward.
 
     ``gate=True`` returns ``X·S`` instead of ``S`` (the LIF-nonlinearity, one pass fewer and no
-    separate autograd node for the product).
+    separate autograd node for the product). ``v=None``: the fresh state ``V = V_reset`` (0 for a
+    soft reset), whose charge skips the terms in ``V`` (the same values; a zero may change sign).
     """
 
     @staticmethod
-    def forward(ctx: Any, x_seq: torch.Tensor, v: torch.Tensor, tau: float, decay_input: bool,
+    def forward(ctx: Any, x_seq: torch.Tensor, v: torch.Tensor | None, tau: float, decay_input: bool,
                 v_threshold: float, v_reset: float | None, detach_reset: bool, surrogate_id: int,
                 alpha: float, gate: bool) -> tuple[torch.Tensor, torch.Tensor]:
         x32 = x_seq.float()
-        v = v.float()
-        h_seq = torch.empty_like(x32, memory_format=torch.contiguous_format)
+        v = None if v is None else v.float()
+        h_seq = torch.empty_like(x32)  # X's layout (a channels-last conv output stays one)
         out = torch.empty_like(h_seq)
         spike = torch.empty_like(h_seq[0]) if gate else None
+        v_next = torch.empty_like(h_seq[0])  # V[t] (the charge has read V[t−1] by then)
         reset_value = 0.0 if v_reset is None else v_reset
         for t in range(x32.shape[0]):
             h = h_seq[t]
             s = spike if gate else out[t]
-            shifted = v if reset_value == 0.0 else v - reset_value
-            if decay_input:  # H = V + (X − (V − V_reset)) / tau, spikingjelly's order of operations
-                torch.sub(x32[t], shifted, out=h).div_(tau).add_(v)
-            else:  # H = V − (V − V_reset) / tau + X
-                torch.sub(v, shifted / tau, out=h).add_(x32[t])
+            if v is None:  # V = V_reset: H = X/tau + V_reset, or X + V_reset
+                if decay_input:
+                    torch.div(x32[t], tau, out=h)
+                    if reset_value != 0.0:
+                        h.add_(reset_value)
+                else:
+                    torch.add(x32[t], reset_value, out=h)
+            else:
+                shifted = v if reset_value == 0.0 else v - reset_value
+                if decay_input:  # H = V + (X − (V − V_reset)) / tau, spikingjelly's order of operations
+                    torch.sub(x32[t], shifted, out=h).div_(tau).add_(v)
+                else:  # H = V − (V − V_reset) / tau + X
+                    torch.sub(v, shifted / tau, out=h).add_(x32[t])
             torch.ge(h, v_threshold, out=s)  # float spikes (bool masks are slow on CPU)
             if v_reset is None:  # S ∈ {0, 1}: every form below is exact
-                v = torch.sub(h, s, alpha=v_threshold)
+                v = torch.sub(h, s, alpha=v_threshold, out=v_next)
             elif v_reset == 0.0:
-                v = torch.addcmul(h, h, s, value=-1.0)
+                v = torch.addcmul(h, h, s, value=-1.0, out=v_next)
             else:
-                v = torch.mul(1.0 - s, h).add_(s, alpha=v_reset)
+                v = torch.mul(1.0 - s, h, out=v_next).add_(s, alpha=v_reset)
             if gate:
                 torch.mul(x32[t], s, out=out[t])
         ctx.save_for_backward(h_seq, x_seq if gate else None)
@@ -148,27 +182,37 @@ class _FusedLIF(torch.autograd.Function):
         tau, decay_input, v_threshold, v_reset, detach_reset, surrogate_id, alpha = ctx.config
         local = _lif_local_grads(v_threshold, v_reset, detach_reset, surrogate_id, alpha)
         grad_x, grad_v0 = _bptt(grad_out, grad_v, h_seq, local, 1.0 - 1.0 / tau,
-                                1.0 / tau if decay_input else 1.0, ctx.in_dtype, gate, v_threshold)
+                                1.0 / tau if decay_input else 1.0, ctx.in_dtype, gate, v_threshold,
+                                ctx.needs_input_grad[1])
         return (grad_x, grad_v0, None, None, None, None, None, None, None, None)
 
 
 class _FusedILIF(torch.autograd.Function):
-    """Multi-step I-LIF (spikingjelly's integer LIF: ``S = round(clip(H/θ, 0, D))``, soft reset)."""
+    """Multi-step I-LIF (spikingjelly's integer LIF: ``S = round(clip(H/θ, 0, D))``, soft reset).
+    ``v=None``: the fresh state ``V = 0`` (then ``H[0] = X[0]``); ``θ = 1`` skips the divisions."""
 
     @staticmethod
-    def forward(ctx: Any, x_seq: torch.Tensor, v: torch.Tensor, tau: float, v_threshold: float,
+    def forward(ctx: Any, x_seq: torch.Tensor, v: torch.Tensor | None, tau: float, v_threshold: float,
                 max_count: float, grad_min: float, grad_max: float, detach_reset: bool,
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         x32 = x_seq.float()
-        v = v.float()
-        h_seq = torch.empty_like(x32, memory_format=torch.contiguous_format)
+        v = None if v is None else v.float()
+        h_seq = torch.empty_like(x32)  # X's layout (a channels-last conv output stays one)
         spikes = torch.empty_like(h_seq)
+        v_next = torch.empty_like(h_seq[0])
         decay = 1 - 1 / tau
         for t in range(x32.shape[0]):
             h, s = h_seq[t], spikes[t]
-            torch.mul(v, decay, out=h).add_(x32[t])  # H = (1 − 1/tau)·V + X
-            torch.div(h, v_threshold, out=s).clamp_(0, max_count).round_()
-            v = h - s * v_threshold
+            if v is None:
+                h.copy_(x32[t])
+            else:
+                torch.mul(v, decay, out=h).add_(x32[t])  # H = (1 − 1/tau)·V + X
+            if v_threshold == 1.0:  # H/1 and S·1 are exact: the same values without the passes
+                torch.clamp(h, 0, max_count, out=s).round_()
+                v = torch.sub(h, s, out=v_next)
+            else:
+                torch.div(h, v_threshold, out=s).clamp_(0, max_count).round_()
+                v = torch.sub(h, torch.mul(s, v_threshold, out=v_next), out=v_next)  # H − fl(S·θ)
         ctx.save_for_backward(h_seq)
         ctx.config = (tau, v_threshold, grad_min, grad_max, detach_reset)
         ctx.in_dtype = x_seq.dtype
@@ -179,17 +223,18 @@ class _FusedILIF(torch.autograd.Function):
     def backward(ctx: Any, grad_spikes: torch.Tensor | None, grad_v: torch.Tensor | None) -> tuple:
         (h_seq,) = ctx.saved_tensors
         tau, v_threshold, grad_min, grad_max, detach_reset = ctx.config
-        inside = torch.empty_like(h_seq[0])
+        inside, scaled, reset_grad = (torch.empty_like(h_seq[0]) for _ in range(3))
 
-        def local(h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | float]:
+        def local(h: torch.Tensor, out: torch.Tensor) -> torch.Tensor | float:
             # rectangular window on H/θ (spikingjelly's MultiLevelSpikeCount), float masks
-            scaled = h / v_threshold
-            sg = torch.ge(scaled, grad_min, out=torch.empty_like(h)).mul_(torch.le(scaled, grad_max, out=inside))
+            z = h if v_threshold == 1.0 else torch.div(h, v_threshold, out=scaled)
+            torch.ge(z, grad_min, out=out).mul_(torch.le(z, grad_max, out=inside))
             if v_threshold != 1.0:
-                sg.div_(v_threshold)
-            return sg, 1.0 if detach_reset else 1.0 - v_threshold * sg
+                out.div_(v_threshold)
+            return 1.0 if detach_reset else torch.mul(out, -v_threshold, out=reset_grad).add_(1.0)
 
-        grad_x, grad_v0 = _bptt(grad_spikes, grad_v, h_seq, local, 1.0 - 1.0 / tau, 1.0, ctx.in_dtype)
+        grad_x, grad_v0 = _bptt(grad_spikes, grad_v, h_seq, local, 1.0 - 1.0 / tau, 1.0, ctx.in_dtype,
+                                need_grad_v=ctx.needs_input_grad[1])
         return (grad_x, grad_v0, None, None, None, None, None, None)
 
 
@@ -201,6 +246,13 @@ def _fusable(node: neuron.BaseNode, x_seq: torch.Tensor) -> bool:
 
 def _initial_v(node: neuron.BaseNode, x_seq: torch.Tensor) -> torch.Tensor:
     return node.materialize_states((x_seq,), tuple(node._memories.values()), "m")[0]
+
+
+def _state_or_fresh(node: neuron.BaseNode, x_seq: torch.Tensor, fresh: float) -> torch.Tensor | None:
+    """The membrane ``[B, ...]`` to start from, or ``None`` for the reset state ``fresh`` (not
+    materialised: the fused loops' first charge then skips it)."""
+    v = node._memories["v"]
+    return None if isinstance(v, float) and v == fresh else _initial_v(node, x_seq)
 
 
 class SnnLIFNode(neuron.LIFNode):
@@ -221,7 +273,8 @@ class SnnLIFNode(neuron.LIFNode):
                                       lambda z: _surrogate_spike(z, spec[1], spec[0]), self.detach_reset)
             self._memories["v"] = v
             return x_seq * spikes if gate else spikes
-        out, v = _FusedLIF.apply(x_seq, _initial_v(self, x_seq), self.tau, self.decay_input,
+        fresh = 0.0 if self.v_reset is None else float(self.v_reset)
+        out, v = _FusedLIF.apply(x_seq, _state_or_fresh(self, x_seq, fresh), self.tau, self.decay_input,
                                  float(self.v_threshold), None if self.v_reset is None else float(self.v_reset),
                                  self.detach_reset, *spec, gate)
         self._memories["v"] = v
@@ -255,7 +308,7 @@ class SnnILIFNode(neuron.ILIFNode):
                                       self.detach_reset)
             self.v = v
             return spikes
-        spikes, v = _FusedILIF.apply(x_seq, _initial_v(self, x_seq), self.tau, float(self.v_threshold),
+        spikes, v = _FusedILIF.apply(x_seq, _state_or_fresh(self, x_seq, 0.0), self.tau, float(self.v_threshold),
                                      float(sf.max_spike_count), float(sf.grad_min), float(sf.grad_max),
                                      self.detach_reset)
         self.v = v

@@ -24,10 +24,10 @@ from torch import nn
 from spikevision.models.jscc.layers import (
     ConvUnit,
     SNRAttention,
+    activate_repeated,
     make_activation,
     make_norm,
     mean_time,
-    repeat_time,
 )
 from spikevision.snn.coding import membrane_readout
 from spikevision.snn.time_distributed import split_time
@@ -64,7 +64,7 @@ class JsccEncoder(nn.Module):
         feats = []
         for i, unit in enumerate(self.units):
             if i == 0:  # real-valued first layer; direct coding repeats it over time
-                x = unit.act(repeat_time(unit.norm(unit.conv(x)), self.time_steps))
+                x = activate_repeated(unit.act, unit.norm(unit.conv(x)), self.time_steps)
             else:
                 x = unit(x)
             feats.append(x)
@@ -121,7 +121,7 @@ class JsccDecoder(nn.Module):
         return h
 
     def body(self, h: torch.Tensor, side_features: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
-        x = self.stem_act(repeat_time(h, self.time_steps))
+        x = activate_repeated(self.stem_act, h, self.time_steps)
         for i, unit in enumerate(self.units):
             if side_features is not None:
                 x = torch.cat([x, side_features[i]], dim=1)

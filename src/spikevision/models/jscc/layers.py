@@ -46,7 +46,15 @@ class SpikingActivation(nn.Module):
         self.neuron = make_neuron(neuron)
         self.time_steps = time_steps
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, repeated: bool = False) -> torch.Tensor:
+        """Folded ``[T*B, ...]`` → spikes ``[T*B, ...]``; ``repeated=True``: direct coding, ``x``
+        ``[B, ...]`` drives every step as an expanded view (no ``[T*B]`` copy; the fused neurons
+        read it per step)."""
+        if repeated:
+            seq = x.unsqueeze(0).expand(self.time_steps, *x.shape)
+            if x.device.type != "cpu":  # spikingjelly's CUDA/Triton kernels are given dense inputs
+                seq = seq.contiguous()
+            return merge_time(self.neuron(seq))
         return merge_time(self.neuron(split_time(x, self.time_steps)))
 
 
@@ -69,6 +77,14 @@ def repeat_time(x: torch.Tensor, time_steps: int) -> torch.Tensor:
     if time_steps == 1:
         return x
     return x.unsqueeze(0).expand(time_steps, *x.shape).flatten(0, 1)
+
+
+def activate_repeated(act: nn.Module, x: torch.Tensor, time_steps: int) -> torch.Tensor:
+    """``act(repeat_time(x))`` (direct coding into an activation), without materialising the
+    ``[T*B, ...]`` repeat when ``act`` is a :class:`SpikingActivation`."""
+    if isinstance(act, SpikingActivation) and time_steps > 1:
+        return act(x, repeated=True)
+    return act(repeat_time(x, time_steps))
 
 
 def mean_time(x: torch.Tensor, time_steps: int) -> torch.Tensor:

@@ -117,6 +117,11 @@ class SnnGPT(nn.Module):
         try:
             x = self.drop(self.tok_emb(idx) + self.pos_emb[:, start : start + idx.shape[1]])
             x = x.unsqueeze(0).expand(self.time_steps, *x.shape)
+            if getattr(self.blocks[0], "_compiled_call_impl", None) is not None:
+                # blocks compiled (``block.compile()``): give the first block a dense input like
+                # the others', so one graph serves them all (a stride-0 view would be guarded on
+                # and compiled a second time); eager keeps the view (its first LN/q/k/v run once)
+                x = x.contiguous()
             presents = []
             for i, block in enumerate(self.blocks):
                 x, kv = block(x, past[i] if past else None)

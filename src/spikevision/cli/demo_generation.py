@@ -28,7 +28,7 @@ from spikevision.resources import find_config
 STAGE1 = "stage_1/run_snn_vqvae_ndigits.sh"
 STAGE2 = "stage_2/run_snn_transformer_ndigits.sh"
 SAMPLE = "sample/sample_event.yaml"  # under the config root (checkout or installed package)
-DEMO_EPOCHS = {STAGE1: ["lightning.trainer.max_epochs=2"], STAGE2: ["lightning.trainer.max_epochs=3"]}
+DEMO_EPOCHS = {STAGE1: ["lightning.trainer.max_epochs=2"], STAGE2: ["lightning.trainer.max_epochs=2"]}
 
 
 def get_parser() -> argparse.ArgumentParser:

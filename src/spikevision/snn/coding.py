@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from einops import rearrange
 
+from spikevision.snn.time_distributed import expand_time
+
 INPUT_CODINGS = ("direct", "bins")
 OUTPUT_DECODINGS = ("mean", "last", "membrane", "none")
 
@@ -22,7 +24,7 @@ def encode_input(x: torch.Tensor, coding: str, time_steps: int) -> torch.Tensor:
     if coding == "direct":
         if x.dim() != 4:
             raise ValueError(f"'direct' coding expects [B, C, H, W], got shape {tuple(x.shape)}")
-        return x.unsqueeze(0).expand(time_steps, *x.shape)
+        return expand_time(x, time_steps)
     if coding == "bins":
         if x.dim() != 5:
             raise ValueError(f"'bins' coding expects [B, T, C, H, W], got shape {tuple(x.shape)}")

@@ -371,8 +371,8 @@ def make_neuron(config: Mapping[str, Any] | None = None) -> neuron.BaseNode:
         c = {**allowed, **cfg}
         levels = int(c["max_spike_count"])
         return SnnILIFNode(tau=float(c["tau"]), v_threshold=float(c["v_threshold"]),
-                               surrogate_function=surrogate.MultiLevelSpikeCount(levels),
-                               detach_reset=bool(c["detach_reset"]), step_mode="m")
+                           surrogate_function=surrogate.MultiLevelSpikeCount(levels),
+                           detach_reset=bool(c["detach_reset"]), step_mode="m")
     raise ValueError(f"unknown neuron kind '{kind}'; choose from {NEURON_KINDS}")
 
 
@@ -384,10 +384,7 @@ class LIFNonlinearity(nn.Module):
         self.lif = make_lif(lif)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        lif = self.lif
-        if isinstance(lif, SnnLIFNode) and not (lif._forward_hooks or lif._forward_pre_hooks):
-            return lif.gated(x)  # one fused pass; with hooks (firing-rate monitors) the module is called
-        return x * lif(x)
+        return self.lif.gated(x) if isinstance(self.lif, SnnLIFNode) else x * self.lif(x)
 
 
 def reset_states(module: nn.Module) -> None:

@@ -19,6 +19,12 @@ def split_time(x: torch.Tensor, steps: int) -> torch.Tensor:
     return rearrange(x, "(t b) ... -> t b ...", t=steps)
 
 
+def expand_time(x: torch.Tensor, steps: int) -> torch.Tensor:
+    """``[B, ...]`` → ``[T, B, ...]``: ``x`` repeated over ``steps`` time steps as an expanded view
+    (no copy; :func:`repeated_over_time` recognises it)."""
+    return x.unsqueeze(0).expand(steps, *x.shape)
+
+
 def repeated_over_time(x: torch.Tensor) -> bool:
     """``x`` ``[T, ...]`` is one tensor repeated over T (an expanded view: direct coding)."""
     return x.dim() > 1 and x.shape[0] > 1 and x.stride(0) == 0
@@ -28,8 +34,7 @@ def once_per_time(layer: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor
     """``layer(x)`` for a stateless per-step layer; when ``x`` is repeated over time
     (:func:`repeated_over_time`) the layer runs once and its output is repeated the same way."""
     if repeated_over_time(x):
-        y = layer(x[0])
-        return y.unsqueeze(0).expand(x.shape[0], *y.shape)
+        return expand_time(layer(x[0]), x.shape[0])
     return layer(x)
 
 

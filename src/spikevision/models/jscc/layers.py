@@ -17,7 +17,7 @@ from torch import nn
 
 from spikevision.models.jscc.gdn import GDN
 from spikevision.snn.neurons import make_neuron
-from spikevision.snn.time_distributed import merge_time, split_time
+from spikevision.snn.time_distributed import expand_time, merge_time, split_time
 
 NORMS = ("batch", "group", "none")
 
@@ -51,7 +51,7 @@ class SpikingActivation(nn.Module):
         ``[B, ...]`` drives every step as an expanded view (no ``[T*B]`` copy; the fused neurons
         read it per step)."""
         if repeated:
-            seq = x.unsqueeze(0).expand(self.time_steps, *x.shape)
+            seq = expand_time(x, self.time_steps)
             if x.device.type != "cpu":  # spikingjelly's CUDA/Triton kernels are given dense inputs
                 seq = seq.contiguous()
             return merge_time(self.neuron(seq))
@@ -76,7 +76,7 @@ def repeat_time(x: torch.Tensor, time_steps: int) -> torch.Tensor:
     """Direct coding: ``[B, ...]`` → ``[T*B, ...]`` (the same real tensor at every step)."""
     if time_steps == 1:
         return x
-    return x.unsqueeze(0).expand(time_steps, *x.shape).flatten(0, 1)
+    return merge_time(expand_time(x, time_steps))
 
 
 def activate_repeated(act: nn.Module, x: torch.Tensor, time_steps: int) -> torch.Tensor:

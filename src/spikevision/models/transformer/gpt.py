@@ -22,7 +22,7 @@ from einops import rearrange
 from torch import nn
 
 from spikevision.snn import make_lif, reset_states
-from spikevision.snn.time_distributed import once_per_time
+from spikevision.snn.time_distributed import expand_time, once_per_time
 
 KV = tuple[torch.Tensor, torch.Tensor]
 
@@ -116,7 +116,7 @@ class SnnGPT(nn.Module):
             raise ValueError(f"sequence of {start + idx.shape[1]} tokens exceeds block_size {self.block_size}")
         try:
             x = self.drop(self.tok_emb(idx) + self.pos_emb[:, start : start + idx.shape[1]])
-            x = x.unsqueeze(0).expand(self.time_steps, *x.shape)
+            x = expand_time(x, self.time_steps)
             if getattr(self.blocks[0], "_compiled_call_impl", None) is not None:
                 # blocks compiled (``block.compile()``): give the first block a dense input like
                 # the others', so one graph serves them all (a stride-0 view would be guarded on

@@ -21,6 +21,7 @@ import torch
 from einops import rearrange
 from torch import nn
 
+from spikevision.models.compile import is_compiled
 from spikevision.snn import make_lif, reset_states
 from spikevision.snn.time_distributed import expand_time, once_per_time
 
@@ -117,7 +118,7 @@ class SnnGPT(nn.Module):
         try:
             x = self.drop(self.tok_emb(idx) + self.pos_emb[:, start : start + idx.shape[1]])
             x = expand_time(x, self.time_steps)
-            if getattr(self.blocks[0], "_compiled_call_impl", None) is not None:
+            if is_compiled(self.blocks[0]):
                 # blocks compiled (``block.compile()``): give the first block a dense input like
                 # the others', so one graph serves them all (a stride-0 view would be guarded on
                 # and compiled a second time); eager keeps the view (its first LN/q/k/v run once)

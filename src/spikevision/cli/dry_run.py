@@ -45,6 +45,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import Dataset
 
+from spikevision.cli.launch_scripts import merged_config, run_script
 from spikevision.errors import CheckpointNotFoundError, ConfigError, DatasetNotFoundError
 from spikevision.registry import get_obj_from_str, instantiate_from_config, to_plain
 
@@ -200,12 +201,6 @@ def _random_vgg_file(cache_name: str, folder: Path) -> Path:
 
 
 @cache
-def _script_config(script: str) -> DictConfig:
-    from spikevision.cli.launch_scripts import merged_config
-
-    return merged_config([script])
-
-
 def shipped_scripts() -> list[Path]:
     """Every ``train/stage_*/run_*.sh`` under the config root."""
     from spikevision.resources import config_root
@@ -284,10 +279,12 @@ class StandIns:
                 pass
             if key == "model.params.first_stage.run":
                 name = Path(value).name.split("*_", 1)[-1]
-                script = next((s for s in shipped_scripts() if s.stem == f"run_{name}"), None)
-                if script is None:
-                    raise ConfigError(f"dry run: {key}={value} matches no run and no run script run_{name}.sh")
-                node = OmegaConf.create(OmegaConf.to_container(_script_config(str(script)).model, resolve=True))
+                try:
+                    script = run_script(name)
+                except ConfigError:
+                    raise ConfigError(f"dry run: {key}={value} matches no run and no run script "
+                                      f"run_{name}.sh") from None
+                node = OmegaConf.create(OmegaConf.to_container(merged_config([script]).model, resolve=True))
                 node.params.ckpt_path = None
                 config.model.params.first_stage = node
                 self.note(f"first stage: {script.name}'s model with random weights (no run {value})")
@@ -300,7 +297,7 @@ class StandIns:
         if depth > 4:
             raise ConfigError(f"dry run: cannot stand in for {path} (earlier stages nested too deep)")
         for script in shipped_scripts():
-            cfg = OmegaConf.create(OmegaConf.to_container(_script_config(str(script))))
+            cfg = OmegaConf.create(OmegaConf.to_container(merged_config([script])))
             if cfg.get("dataset_name") != config.get("dataset_name") or "artifacts" not in cfg:
                 continue
             self.redirect_artifacts(cfg)

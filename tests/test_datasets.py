@@ -172,6 +172,39 @@ def test_ndigits_items_and_datamodule(spikevision_cache):
         dm.test_dataloader()
 
 
+def test_ndigits_shift_augmentation_moves_input_and_image_together(spikevision_cache):
+    """shift_px: each item shifted by one random (dy, dx), the input frames, the image and the raw
+    on-device events alike; the memo keeps the unshifted representation; bad values are refused."""
+    from spikevision.errors import ConfigError
+    from spikevision.transforms import translate, translate_events
+
+    rep = {"kind": "frames", "num_bins": 4}
+    plain = NDigits("train", representation=rep, limit=4)
+    shifted = NDigits("train", representation=rep, limit=4, shift_px=2)
+    seen = set()
+    for seed in range(12):
+        torch.manual_seed(seed)
+        dy, dx = (int(v) for v in torch.randint(-2, 3, (2,)))
+        torch.manual_seed(seed)
+        item, ref = shifted[1], plain[1]
+        assert torch.equal(item["image"], translate(ref["image"], dy, dx))
+        assert torch.equal(item["input"], translate(ref["input"], dy, dx))
+        seen.add((dy, dx))
+    assert len(seen) > 5  # the shift varies between draws
+    assert torch.equal(shifted._input(int(shifted.indices[1])), plain[1]["input"])  # memo unshifted
+    raw = NDigits("train", limit=2, on_device=True)
+    raw_shifted = NDigits("train", limit=2, on_device=True, shift_px=3)
+    torch.manual_seed(5)
+    dy, dx = (int(v) for v in torch.randint(-3, 4, (2,)))
+    torch.manual_seed(5)
+    np.testing.assert_array_equal(raw_shifted[0]["events"], translate_events(raw[0]["events"], dy, dx, 34, 34))
+    image = NDigits("train", modality="image", limit=2, shift_px=1)[0]
+    assert torch.equal(image["input"], image["image"])
+    for bad in (-1, 17, 1.5, True):
+        with pytest.raises(ConfigError, match="shift_px"):
+            NDigits("train", limit=2, shift_px=bad)
+
+
 def test_uhsr_reads_each_file_once_for_input_and_target(tmp_path):
     root = tmp_path / "u"
     root.mkdir()

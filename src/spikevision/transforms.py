@@ -48,3 +48,27 @@ def paired_augment(
     if vflip:
         spikes, image = spikes.flip(-2), image.flip(-2)
     return spikes, image
+
+
+def translate(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
+    """Shift the last two axes by ``dy`` rows and ``dx`` columns (positive: down / right), filling
+    the uncovered border with zeros; what leaves the frame is dropped. A new tensor, same shape."""
+    h, w = x.shape[-2:]
+    out = torch.zeros_like(x)
+    if abs(dy) >= h or abs(dx) >= w:
+        return out
+    src_y, dst_y = slice(max(0, -dy), h - max(0, dy)), slice(max(0, dy), h - max(0, -dy))
+    src_x, dst_x = slice(max(0, -dx), w - max(0, dx)), slice(max(0, dx), w - max(0, -dx))
+    out[..., dst_y, dst_x] = x[..., src_y, src_x]
+    return out
+
+
+def translate_events(events: np.ndarray, dy: int, dx: int, height: int, width: int) -> np.ndarray:
+    """Shift a structured event array (fields ``x``, ``y``) by ``dy``/``dx`` pixels on a
+    ``height``×``width`` sensor, dropping the events that leave it; same dtype, time order kept."""
+    y = events["y"].astype(np.int64) + dy
+    x = events["x"].astype(np.int64) + dx
+    keep = (y >= 0) & (y < height) & (x >= 0) & (x < width)
+    out = events[keep].copy()
+    out["y"], out["x"] = y[keep], x[keep]
+    return out

@@ -15,6 +15,8 @@ from torch.utils.data import Dataset
 
 from spikevision.data.ndigits_source import load_ndigits
 from spikevision.data.representation import EventRepresentation, SpikeBinRepresentation
+from spikevision.errors import ConfigError
+from spikevision.transforms import translate, translate_events
 
 MODALITIES = ("events", "spikes", "image")
 
@@ -29,6 +31,11 @@ class NDigits(Dataset):
     Representations are computed once per item and kept in memory (they are tiny).
     ``on_device=True`` yields raw ``events`` instead, represented per batch on the training
     device by the DataModule.
+
+    ``shift_px``: random translation augmentation (training split): each item is shifted by
+    integers ``dy, dx`` drawn uniformly from ``[-shift_px, shift_px]`` (torch's generator, so
+    Lightning's per-worker seeding applies), input and image together, zero-filled borders;
+    events that leave the 34×34 sensor are dropped. ``0`` (the default) serves items unchanged.
     """
 
     def __init__(
@@ -39,6 +46,7 @@ class NDigits(Dataset):
         root: str | None = None,
         limit: int | None = None,
         on_device: bool = False,
+        shift_px: int = 0,
     ) -> None:
         if modality not in MODALITIES:
             raise ValueError(f"N-Digits modality must be one of {MODALITIES}, got '{modality}'")
@@ -57,6 +65,9 @@ class NDigits(Dataset):
         if on_device and modality != "events":
             raise ValueError("on_device representations exist for modality 'events' only")
         self.on_device = on_device
+        if isinstance(shift_px, bool) or not isinstance(shift_px, int) or not 0 <= shift_px < 17:
+            raise ConfigError(f"N-Digits shift_px must be an integer in [0, 16] (pixels), got {shift_px!r}")
+        self.shift_px = shift_px
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -80,4 +91,11 @@ class NDigits(Dataset):
             item["events"] = self.source.events(i)
         else:
             item["input"] = image if self.representation is None else self._input(i)
+        if self.shift_px:
+            dy, dx = (int(v) for v in torch.randint(-self.shift_px, self.shift_px + 1, (2,)))
+            item["image"] = translate(image, dy, dx)
+            if self.on_device:
+                item["events"] = translate_events(item["events"], dy, dx, *image.shape[-2:])
+            else:
+                item["input"] = item["image"] if self.representation is None else translate(item["input"], dy, dx)
         return item

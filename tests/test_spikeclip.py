@@ -91,6 +91,61 @@ def test_blur_and_noise():
     assert torch.equal(a, b) and not torch.equal(a, img) and a.min() >= 0 and a.max() <= 1
 
 
+def test_degrade_black_level_and_mask_hand_computed():
+    """Black level b: x → b + (1 − b)·x for the degraded images only; the mask names them."""
+    img = torch.rand(6, 1, 5, 5)
+    d = Degrade((0.0, 0.0), (0.0, 0.0), p=0.5, black_level=(0.2, 0.6))
+    gen = torch.Generator().manual_seed(1)
+    out, mask = d.with_mask(img, torch.Generator().manual_seed(1))
+    u = torch.rand(3, 6, generator=gen)
+    torch.randn(img.shape, generator=gen)  # the noise draw comes before the level draw
+    level = 0.2 + 0.4 * torch.rand(6, generator=gen)
+    assert torch.equal(mask, u[0] < 0.5) and 0 < int(mask.sum()) < 6
+    expected = torch.where(mask.view(6, 1, 1, 1), level.view(6, 1, 1, 1) + (1 - level.view(6, 1, 1, 1)) * img, img)
+    assert torch.allclose(out, expected, atol=1e-6)
+    # without a black level the random stream (and so every earlier setting's output) is unchanged
+    plain = Degrade((0.1, 0.1), (0.5, 1.0), p=0.7)
+    old = plain(img, torch.Generator().manual_seed(1))
+    assert torch.equal(old, plain.with_mask(img, torch.Generator().manual_seed(1))[0])
+
+
+def test_stage0_quality_captions_pair_degraded_images_with_low_quality_texts(monkeypatch):
+    """quality_templates: 2·K captions, the degraded images' targets are K + class; bad settings
+    are refused by key."""
+    from spikevision.errors import ConfigError
+    from spikevision.models.spikeclip import stage0_clip_pretrain as s0
+
+    quality = {"high": ["a high quality image of a {label}"], "low": ["a low quality image of a {label}"]}
+    model = s0.ClipPretrainModel("spikevision-tiny", label_names=["zero", "one", "two"],
+                                 augment={"noise_std": [0, 0], "blur_sigma": [1, 1], "p": 0.5},
+                                 quality_templates=quality)
+    seen = {}
+
+    def fake_loss(images, texts, labels, scale):
+        seen.update(labels=labels, texts=texts.shape[0])
+        return images.sum() * 0
+
+    monkeypatch.setattr(s0, "class_contrastive", fake_loss)
+    monkeypatch.setattr(model, "encode_texts", lambda captions: (seen.setdefault("captions", list(captions)),
+                                                                 torch.zeros(len(captions), 4))[1])
+    monkeypatch.setattr(model, "log", lambda *a, **k: None)
+    batch = {"image": torch.rand(8, 1, 34, 34), "label": torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])}
+    torch.manual_seed(0)
+    mask = torch.rand(3, 8)[0] < 0.5
+    torch.manual_seed(0)
+    model.training_step(batch, 0)
+    assert seen["captions"] == ["a high quality image of a zero", "a high quality image of a one",
+                                "a high quality image of a two", "a low quality image of a zero",
+                                "a low quality image of a one", "a low quality image of a two"]
+    assert seen["labels"].tolist() == (batch["label"] + 3 * mask.long()).tolist()
+    for bad, key in [({"high": ["x {label}"]}, "keys"), ({"high": "a {label}", "low": ["b {label}"]}, "high"),
+                     ({"high": ["a {label}"], "low": []}, "low")]:
+        with pytest.raises(ConfigError, match=key):
+            s0.ClipPretrainModel("spikevision-tiny", label_names=["zero"], augment={"p": 0.5}, quality_templates=bad)
+    with pytest.raises(ConfigError, match="augment"):
+        s0.ClipPretrainModel("spikevision-tiny", label_names=["zero"], quality_templates=quality)
+
+
 def test_refiner_starts_as_identity_and_handles_odd_sizes():
     net = RefinerUNet(ch=8, ch_mult=[1, 2, 2])
     x = torch.rand(2, 1, 34, 30).clamp(0.01, 0.99)

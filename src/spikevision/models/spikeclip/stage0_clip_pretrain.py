@@ -3,7 +3,11 @@
 For the offline default (N-Digits) there is no downloadable CLIP, so this stage trains one with
 the same open_clip code (architecture ``spikevision-digits``) and a symmetric contrastive loss
 between images and class captions (a random template per class and step). Training images are
-randomly blurred/noised so the model also recognises reconstructions. Validation/test log the
+randomly blurred/noised so the model also recognises reconstructions. With ``quality_templates``
+the captions also say whether the image was degraded ("a low quality image of a three" for a
+degraded image, "a high quality image of a three" for a clean one; 2·K captions, the loss over
+(class, quality) pairs), so the image tower keeps what a quality prompt (stage 2) can read: the
+stand-in for what a web-trained CLIP knows of quality words. Validation/test log the
 zero-shot accuracy with the evaluation templates; at the end of fitting the weights (the best
 checkpoint by ``monitor``) are written to ``export_path``, which stages 1–3 load as ``clip.pretrained``.
 """
@@ -27,8 +31,10 @@ from spikevision.clip import (
     ClipPreprocess,
     format_prompts,
     load_open_clip,
+    readable,
 )
 from spikevision.clip.loading import save_open_clip_checkpoint
+from spikevision.errors import ConfigError
 from spikevision.losses.infonce import class_contrastive
 from spikevision.models.spikeclip.degrade import Degrade
 from spikevision.models.spikeclip.guidance import dataset_label_names
@@ -43,7 +49,9 @@ class ClipPretrainModel(ExportingStage, pl.LightningModule):
     ``batch['label']``.
 
     ``caption_templates``: training captions (one drawn per class per step); ``eval_templates``:
-    zero-shot prompts (averaged); ``augment``: :class:`Degrade` parameters or None.
+    zero-shot prompts (averaged); ``augment``: :class:`Degrade` parameters or None;
+    ``quality_templates``: ``{"high": [...], "low": [...]}`` caption templates for clean and
+    degraded images (needs ``augment``), or None for class captions only.
     """
 
     def __init__(
@@ -59,6 +67,7 @@ class ClipPretrainModel(ExportingStage, pl.LightningModule):
         export_path: str | None = None,
         monitor: str = "val/zero_shot_acc",
         monitor_mode: str = "max",
+        quality_templates: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -70,6 +79,7 @@ class ClipPretrainModel(ExportingStage, pl.LightningModule):
             format_prompts(["x"], t)
         self.label_names = list(label_names) if label_names else None
         self.augment = Degrade(**augment) if augment else None
+        self.quality_templates = _quality_templates(quality_templates, self.augment is not None)
         self.learning_rate, self.weight_decay = learning_rate, weight_decay
         self.export_path = export_path
         self.monitor, self.monitor_mode = monitor, monitor_mode
@@ -86,13 +96,20 @@ class ClipPretrainModel(ExportingStage, pl.LightningModule):
         return nn.functional.normalize(self.clip.encode_text(tokens), dim=-1)
 
     def training_step(self, batch: Mapping[str, Any], batch_idx: int) -> torch.Tensor:
-        images = batch["image"]
-        if self.augment is not None:
-            images = self.augment(images)
-        captions = [random.choice(self.caption_templates).format(label=n.replace("_", " "))
-                    for n in self.label_names]
+        images, labels = batch["image"], batch["label"]
+        if self.quality_templates is not None:
+            # captions 0..K-1 say "high quality", K..2K-1 "low quality"; an image's target is its
+            # class among those of its own quality
+            images, degraded = self.augment.with_mask(images)
+            captions = [random.choice(self.quality_templates[q]).format(label=readable(n))
+                        for q in ("high", "low") for n in self.label_names]
+            labels = labels + len(self.label_names) * degraded.long()
+        else:
+            if self.augment is not None:
+                images = self.augment(images)
+            captions = [random.choice(self.caption_templates).format(label=readable(n)) for n in self.label_names]
         loss = class_contrastive(self.encode_images(images), self.encode_texts(captions),
-                                 batch["label"], self.clip.logit_scale.exp().clamp(max=100))
+                                 labels, self.clip.logit_scale.exp().clamp(max=100))
         self.log("train/loss", loss, prog_bar=True, batch_size=images.shape[0])
         self.log("train/logit_scale", self.clip.logit_scale.exp(), batch_size=images.shape[0])
         return loss
@@ -128,3 +145,27 @@ class ClipPretrainModel(ExportingStage, pl.LightningModule):
         path.with_suffix(".json").write_text(json.dumps(meta, indent=2))
         log.info("stage-0 CLIP written to %s", path)
         return path
+
+
+def _quality_templates(templates: Mapping[str, Sequence[str]] | None,
+                       has_augment: bool) -> dict[str, list[str]] | None:
+    """Check ``quality_templates``: keys ``high`` and ``low``, each a non-empty list of templates
+    with ``{label}``; degraded images come from ``augment``, so it must be set."""
+    if templates is None:
+        return None
+    if set(templates) != {"high", "low"}:
+        raise ConfigError(f"model.params.quality_templates needs exactly the keys 'high' and 'low', "
+                          f"got {sorted(templates)}")
+    out = {}
+    for key in ("high", "low"):
+        value = templates[key]
+        if isinstance(value, str) or not value:
+            raise ConfigError(f"model.params.quality_templates.{key} must be a non-empty list of templates, "
+                              f"got {value!r}")
+        for t in value:
+            format_prompts(["x"], t)
+        out[key] = [str(t) for t in value]
+    if not has_augment:
+        raise ConfigError("model.params.quality_templates needs model.params.augment (the Degrade settings "
+                          "that make the low-quality images)")
+    return out

@@ -97,17 +97,17 @@ class ClipPretrainModel(ExportingStage, pl.LightningModule):
 
     def training_step(self, batch: Mapping[str, Any], batch_idx: int) -> torch.Tensor:
         images, labels = batch["image"], batch["label"]
+        caption_groups = [self.caption_templates]
         if self.quality_templates is not None:
             # captions 0..K-1 say "high quality", K..2K-1 "low quality"; an image's target is its
             # class among those of its own quality
             images, degraded = self.augment.with_mask(images)
-            captions = [random.choice(self.quality_templates[q]).format(label=readable(n))
-                        for q in ("high", "low") for n in self.label_names]
+            caption_groups = [self.quality_templates["high"], self.quality_templates["low"]]
             labels = labels + len(self.label_names) * degraded.long()
-        else:
-            if self.augment is not None:
-                images = self.augment(images)
-            captions = [random.choice(self.caption_templates).format(label=readable(n)) for n in self.label_names]
+        elif self.augment is not None:
+            images = self.augment(images)
+        captions = [random.choice(group).format(label=readable(n))
+                    for group in caption_groups for n in self.label_names]
         loss = class_contrastive(self.encode_images(images), self.encode_texts(captions),
                                  labels, self.clip.logit_scale.exp().clamp(max=100))
         self.log("train/loss", loss, prog_bar=True, batch_size=images.shape[0])
